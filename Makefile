@@ -1,0 +1,83 @@
+# venice-lua: the Lua SDK for the Venice AI API.
+#   make            build venice/core.so for Lua 5.4 (LUA_VERSION=5.1|5.2|5.3|5.4|jit)
+#   make demo       install what is missing, build, start the local server, stream a chat
+#   make test       install what is missing, build, run every test suite
+# Every variable below can be overridden on the command line.
+
+LUA_VERSION ?= 5.4
+ifeq ($(LUA_VERSION),jit)
+LUA_PC      ?= luajit
+LUA         ?= luajit
+LUA_ABI     ?= 5.1
+else
+LUA_PC      ?= lua$(LUA_VERSION)
+LUA         ?= lua$(LUA_VERSION)
+LUA_ABI     ?= $(LUA_VERSION)
+endif
+
+PKG_CONFIG  ?= pkg-config
+LUA_INCDIR  ?= $(patsubst -I%,%,$(firstword $(shell $(PKG_CONFIG) --cflags-only-I $(LUA_PC) 2>/dev/null)))
+CURL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS   ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+CC          ?= cc
+CFLAGS      ?= -O2 -g
+WARNINGS    ?= -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+LIBFLAG     ?= -shared
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+LIBDIR      ?= $(PREFIX)/lib/lua/$(LUA_ABI)
+LUADIR      ?= $(PREFIX)/share/lua/$(LUA_ABI)
+BINDIR      ?= $(PREFIX)/bin
+
+BUILD       := build/$(LUA_VERSION)
+SRC         := src/core.c src/errors.c src/transfer.c src/sse.c src/json.c
+HDR         := $(wildcard src/*.h)
+MODULE      := $(BUILD)/venice/core.so
+ALL_CFLAGS   = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARNINGS) $(CFLAGS) \
+               -I$(LUA_INCDIR) $(CURL_CFLAGS)
+
+.PHONY: all deps demo test test-quick strict install uninstall clean bench fuzz
+
+all: $(MODULE)
+
+$(MODULE): $(SRC) $(HDR) Makefile
+	@test -n "$(LUA_INCDIR)" -a -f "$(LUA_INCDIR)/lua.h" || { \
+	  echo "Lua $(LUA_VERSION) headers not found (LUA_INCDIR=$(LUA_INCDIR)); run: make deps" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRC) $(CURL_LIBS)
+
+# The same build with every warning an error.
+strict:
+	@mkdir -p build/strict
+	$(CC) $(ALL_CFLAGS) -Werror $(LIBFLAG) -o build/strict/core-$(LUA_VERSION).so $(SRC) $(CURL_LIBS)
+
+deps:
+	@sh tools/deps.sh
+
+demo:
+	@sh tools/deps.sh
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh
+
+test:
+	@sh tools/deps.sh
+	@$(MAKE) --no-print-directory all
+	@sh tools/run-tests.sh
+
+# Only the busted suite on Lua 5.4, for quick iterations.
+test-quick: all
+	@sh tools/run-tests.sh quick
+
+install: $(MODULE)
+	install -d $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR)/venice $(DESTDIR)$(BINDIR)
+	install -m 755 $(MODULE) $(DESTDIR)$(LIBDIR)/venice/core.so
+	cp -R lua/venice/. $(DESTDIR)$(LUADIR)/venice/
+	install -m 755 bin/venice-mock $(DESTDIR)$(BINDIR)/venice-mock
+
+uninstall:
+	rm -rf $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR)/venice $(DESTDIR)$(BINDIR)/venice-mock
+
+clean:
+	rm -rf build
+
+-include mk/*.mk

@@ -1,0 +1,604 @@
+-- venice.client: clients, the one request pipeline, and the namespaces built from the endpoint
+-- table (venice.endpoints). Every function of every namespace goes through `send`.
+
+local core = require "venice.core"
+local tasks = require "venice.tasks"
+local endpoints = require "venice.endpoints"
+local Stream = require "venice.stream"
+local meta = require "venice.meta"
+
+local M = {}
+
+local errors = core.errors
+local null = core.null
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local floor = math.floor
+
+local DEFAULT_BASE_URL = "https://api.venice.ai/api/v1"
+local DEFAULT_MAX_RESPONSE = 64 * 1024 * 1024
+
+local secrets = setmetatable({}, { __mode = "k" })   -- client -> API key (or function)
+
+local function verror(class, message, fields)
+  local f = fields or {}
+  f.message = message
+  return core.error(class, f)
+end
+
+--{==================== options ====================
+
+local OPTION_TYPES = {
+  api_key = { "string", "function" }, base_url = "string", timeout = "number",
+  connect_timeout = "number", idle_timeout = "number", max_retries = "number", headers = "table",
+  proxy = "string", noproxy = "string", ca_file = "string", ca_path = "string",
+  insecure = "boolean", max_response_bytes = "number", max_event_bytes = "number",
+  log = "function", user_agent = "string", requests_per_minute = "number",
+  max_concurrent = "number",
+}
+
+local REQUEST_OPTION_TYPES = {
+  timeout = "number", connect_timeout = "number", idle_timeout = "number", max_retries = "number",
+  headers = "table", idempotency_key = "string", output = "string", on_chunk = "function",
+  on_done = "function", accept = "string", max_response_bytes = "number",
+}
+
+local function check_options(opts, types, where)
+  for k, v in pairs(opts) do
+    local want = types[k]
+    if want then
+      local ok = false
+      if type(want) == "table" then
+        for _, w in ipairs(want) do ok = ok or type(v) == w end
+        want = table.concat(want, " or ")
+      else
+        ok = type(v) == want
+      end
+      if not ok then
+        error(("%s: option '%s' must be a %s, got %s"):format(where, k, want, type(v)), 3)
+      end
+    end
+  end
+end
+
+local function user_agent()
+  local lua = _VERSION
+  if jit and jit.version then lua = jit.version end
+  return ("venice-lua/%s (%s; libcurl %s)"):format(core.version, lua, core.curl_version)
+end
+local USER_AGENT = user_agent()
+
+--}====================
+
+--{==================== building a request ====================
+
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+local function query_string(params)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local v = params[k]
+    if type(v) == "table" then
+      for _, item in ipairs(v) do out[#out + 1] = urlencode(k) .. "=" .. urlencode(item) end
+    elseif v ~= null then
+      out[#out + 1] = urlencode(k) .. "=" .. urlencode(v)
+    end
+  end
+  return table.concat(out, "&")
+end
+
+local function is_integer(v)
+  if math.type then return math.type(v) == "integer" or (type(v) == "number" and v == floor(v)) end
+  return type(v) == "number" and v == floor(v)
+end
+
+local TYPE_CHECKS = {
+  string = function(v) return type(v) == "string" end,
+  integer = is_integer,
+  number = function(v) return type(v) == "number" end,
+  boolean = function(v) return type(v) == "boolean" end,
+  array = function(v) return type(v) == "table" end,
+  object = function(v) return type(v) == "table" end,
+}
+
+-- Checks params against what the OpenAPI file requires; nil or a ValidationError naming the field.
+local function validate(spec, params)
+  for _, field in ipairs(spec.required or {}) do
+    if params[field] == nil then
+      return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
+    end
+  end
+  for field, want in pairs(spec.types or {}) do
+    local v = params[field]
+    if v ~= nil and v ~= null and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
+      return verror("ValidationError", ("'%s' must be %s %s, got %s"):format(field,
+        (want == "integer" or want == "array" or want == "object") and "an" or "a", want, type(v)),
+        { param = field })
+    end
+  end
+  for field, allowed in pairs(spec.enums or {}) do
+    local v = params[field]
+    if v ~= nil and v ~= null then
+      local ok = false
+      for _, a in ipairs(allowed) do if a == v then ok = true break end end
+      if not ok then
+        local shown = {}
+        for i, a in ipairs(allowed) do shown[i] = tostring(a) end
+        return verror("ValidationError", ("'%s' must be one of %s, got %s"):format(field,
+          table.concat(shown, ", "), tostring(v)), { param = field })
+      end
+    end
+  end
+end
+
+-- The JSON body: empty tables in fields the API types as arrays are sent as [].
+local function encode_body(spec, params)
+  local arrays = spec.arrays
+  local marked
+  if arrays then
+    for _, field in ipairs(arrays) do
+      local v = params[field]
+      if type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
+        marked = marked or {}
+        marked[#marked + 1] = v
+        setmetatable(v, core.array_mt)
+      end
+    end
+  end
+  local body, err = core.json_encode(params)
+  if marked then for _, v in ipairs(marked) do setmetatable(v, nil) end end
+  if not body then return nil, verror("ValidationError", "cannot encode the request as JSON: " .. err) end
+  return body
+end
+
+local function file_part(name, v)
+  local t = type(v)
+  if t == "string" then return { name = name, data = v, filename = name }
+  elseif io.type(v) == "file" then return { name = name, file = v, filename = name }
+  elseif t == "table" and (v.path or v.data or v.file) then
+    return { name = name, path = v.path, data = v.data, file = v.file,
+      filename = v.filename or (v.path and v.path:match("[^/\\]+$")) or name, type = v.type or v.content_type }
+  end
+end
+
+-- Multipart parts from params: file fields as uploads, everything else as text (JSON for tables).
+local function mime_parts(spec, params)
+  local files = {}
+  for _, f in ipairs(spec.files or {}) do files[f] = true end
+  local parts = {}
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local v = params[k]
+    if files[k] and type(v) == "table" and v[1] ~= nil and not v.path then
+      for _, item in ipairs(v) do
+        local p = file_part(k, item)
+        if not p then
+          return nil, verror("ValidationError", ("'%s' has an item that is not a file"):format(k), { param = k })
+        end
+        parts[#parts + 1] = p
+      end
+    elseif files[k] or io.type(v) == "file" or (type(v) == "table" and v.path) then
+      local p = file_part(k, v)
+      if not p then
+        return nil, verror("ValidationError", ("'%s' must be bytes, an open file or { path = ... }"):format(k),
+          { param = k })
+      end
+      parts[#parts + 1] = p
+    elseif type(v) == "table" then
+      parts[#parts + 1] = { name = k, data = core.json_encode(v) }
+    elseif v ~= null then
+      parts[#parts + 1] = { name = k, data = tostring(v) }
+    end
+  end
+  return parts
+end
+
+--}====================
+
+--{==================== the pipeline ====================
+
+local RETRY_STATUS = { [408] = true, [409] = true, [429] = true }
+
+local function retryable(err)
+  local s = err.status
+  if s and s > 0 and err:is(errors.APIError) then return RETRY_STATUS[s] or s >= 500 end
+  if err:is(errors.NetworkError) then
+    -- only failures before any response byte: nothing was processed by the server
+    return (s == nil or s == 0) and err.timeout ~= "timeout" and err.timeout ~= "idle_timeout"
+  end
+  return false
+end
+
+local function backoff(attempt, err)
+  local ra = err and err.retry_after
+  if ra and ra >= 0 then return ra end
+  local base = 0.5 * 2 ^ (attempt - 1)
+  if base > 8 then base = 8 end
+  return base * (0.75 + math.random() * 0.25)
+end
+
+local function redact(client, err)
+  local key = secrets[client]
+  if type(key) ~= "string" or #key < 4 then return err end
+  for _, f in ipairs { "message", "body" } do
+    local v = err[f]
+    if type(v) == "string" and v:find(key, 1, true) then
+      err[f] = v:gsub(key:gsub("%p", "%%%0"), "[REDACTED]")
+    end
+  end
+  return err
+end
+
+local function api_key(client)
+  local k = secrets[client]
+  if type(k) == "function" then
+    local ok, v = pcall(k)
+    if not ok or type(v) ~= "string" or v == "" then return nil end
+    return v
+  end
+  return k
+end
+
+local function log(client, fmt, ...)
+  local f = client._log
+  if f then f(fmt:format(...)) end
+end
+
+-- One attempt: starts the transfer and waits for what the caller needs.
+local function start(client, req, o)
+  local headers = { "User-Agent: " .. (client._options.user_agent or USER_AGENT),
+    "Accept: " .. (o.accept or (req.sse and "text/event-stream" or "application/json")) }
+  if req.key then headers[#headers + 1] = "Authorization: Bearer " .. req.key end
+  if req.content_type then headers[#headers + 1] = "Content-Type: " .. req.content_type end
+  if req.idempotency_key then headers[#headers + 1] = "Idempotency-Key: " .. req.idempotency_key end
+  for _, h in ipairs { client._options.headers, o.headers } do
+    if h then
+      for k, v in pairs(h) do headers[#headers + 1] = k .. ": " .. tostring(v) end
+    end
+  end
+  local co = client._options
+  return core.request {
+    url = req.url, method = req.method, headers = headers, body = req.body, mime = req.mime,
+    timeout = not req.sse and (o.timeout or co.timeout) or nil,
+    connect_timeout = o.connect_timeout or co.connect_timeout,
+    idle_timeout = req.sse and (o.idle_timeout or co.idle_timeout) or nil,
+    sse = req.sse, output = o.output,
+    max_body = o.max_response_bytes or co.max_response_bytes or DEFAULT_MAX_RESPONSE,
+    max_event = co.max_event_bytes,
+    proxy = co.proxy, noproxy = co.noproxy, ca_file = co.ca_file, ca_path = co.ca_path,
+    insecure = co.insecure,
+  }
+end
+
+-- Shapes a finished, successful transfer into the result of its kind.
+local function result_of(t, kind, o)
+  local h = t:headers()
+  local ctype = h["content-type"] or ""
+  if kind == "auto" then
+    kind = (ctype == "" or ctype:find("json", 1, true)) and "json" or "binary"
+  end
+  local res
+  if o.output and kind ~= "json" then
+    res = { path = o.output, bytes = t:info().bytes, content_type = ctype }
+  elseif kind == "json" then
+    if t:status() == 204 or (t:info().bytes == 0) then
+      res = {}
+    else
+      local v, err = t:json()
+      if v == nil then
+        return nil, core.error("Error", { message = "malformed JSON in the response: " .. err,
+          code = "malformed_response", status = t:status(), body = t:body():sub(1, 2000), headers = h })
+      end
+      res = v
+    end
+  elseif kind == "text" then
+    res = t:body()
+  else
+    res = { data = t:body(), content_type = ctype }
+  end
+  return res, nil, h
+end
+
+-- Sends one request, with retries; returns the finished transfer or nil, err.
+-- `req` holds url, method, body/mime, content_type, sse; `o` the per-request options.
+local function perform(client, req, o, wait_for)
+  local max_retries = o.max_retries or client._options.max_retries or 2
+  local attempt = 0
+  while true do
+    attempt = attempt + 1
+    local t = start(client, req, o)
+    log(client, "venice: %s %s (attempt %d)", req.method, req.url, attempt)
+    tasks.await(t, wait_for)
+    local err
+    if t:done() then err = t:error() end
+    if not err then
+      if req.sse or not t:done() then return t end
+      return t
+    end
+    log(client, "venice: %s %s failed: %s", req.method, req.url, tostring(err))
+    t:close()
+    redact(client, err)
+    local wait = backoff(attempt, err)
+    if attempt > max_retries or not retryable(err) or (err.retry_after and err.retry_after > 60)
+       or not client:_budget_ok() then
+      return nil, err
+    end
+    client:_failed()
+    tasks.sleep(wait)
+  end
+end
+
+-- Builds the request of an endpoint from its arguments; nil, err when params are invalid.
+local function build(client, spec, args, params, o)
+  local key = api_key(client)
+  if not key and spec.auth ~= "none" then
+    return nil, verror("AuthenticationError",
+      "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
+  end
+  local path = spec.path
+  local query
+  for i, name in ipairs(spec.args or {}) do
+    local v = args[i]
+    if v == nil or (type(v) ~= "string" and type(v) ~= "number") or v == "" then
+      return nil, verror("ValidationError", ("'%s' (argument %d) is required"):format(name, i), { param = name })
+    end
+    if spec.arg_in and spec.arg_in[name] == "query" then
+      query = query or {}
+      query[name] = v
+    else
+      path = path:gsub("{" .. name .. "}", (urlencode(v):gsub("%%", "%%%%")))
+    end
+  end
+  local req = { method = spec.method, key = key, sse = false }
+  params = params or {}
+  local body_any = spec.body_any
+  if not body_any then
+    local err = validate(spec, params)
+    if err then return nil, err end
+  end
+  if spec.stream and params.stream == true then req.sse = true end
+  if spec.body == "query" or (spec.body == nil and next(params) ~= nil and spec.method == "GET") then
+    query = query or {}
+    for k, v in pairs(params) do query[k] = v end
+  elseif spec.body == "multipart" then
+    local parts, err = mime_parts(spec, params)
+    if not parts then return nil, err end
+    req.mime = parts
+  elseif spec.body == "json" or (spec.body == nil and next(params) ~= nil) then
+    local body, err = encode_body(spec, params)
+    if not body then return nil, err end
+    req.body, req.content_type = body, "application/json"
+  end
+  req.url = client._base_url .. path
+  if query and next(query) then req.url = req.url .. "?" .. query_string(query) end
+  if req.method ~= "GET" and req.method ~= "HEAD" then
+    req.idempotency_key = o.idempotency_key
+    if not req.idempotency_key and (o.max_retries or client._options.max_retries or 2) > 0 and req.method == "POST" then
+      req.idempotency_key = ("venice-lua-%08x%08x"):format(math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+    end
+  end
+  return req
+end
+
+-- The whole call of one endpoint: build, send, shape. Returns result or nil, err.
+local function call(client, spec, args, params, o)
+  local req, err = build(client, spec, args, params, o)
+  if not req then
+    if req == nil and spec.stream and params and params.stream == true then
+      return Stream.failed(err)
+    end
+    return nil, err
+  end
+  if req.sse then
+    return Stream.new(client, function()
+      return perform(client, req, o, "event")
+    end, o)
+  end
+  local t, perr = perform(client, req, o, "done")
+  if not t then return nil, perr end
+  local res, rerr, headers = result_of(t, o.result or spec.result, o)
+  local info = t:info()
+  local status = t:status()
+  t:close()
+  if not res then return nil, rerr end
+  if type(res) == "table" then meta.attach(res, status, headers, info.elapsed) end
+  return res
+end
+
+--}====================
+
+--{==================== namespaces ====================
+
+-- Splits fn's arguments into positional path arguments, params, opts, and a trailing callback.
+local function split_args(spec, ...)
+  local n = select("#", ...)
+  local a = pack(...)
+  while n > 0 and a[n] == nil do n = n - 1 end
+  local cb
+  if n > 0 and type(a[n]) == "function" then cb = a[n] end
+  local nargs = #(spec.args or {})
+  local args = {}
+  for i = 1, nargs do args[i] = a[i] end
+  local params, o = a[nargs + 1], a[nargs + 2]
+  if cb then
+    if params == cb then params = nil end
+    if o == cb then o = nil end
+  end
+  return args, params, o, cb
+end
+
+local function check_call(name, spec, params, o)
+  if params ~= nil and type(params) ~= "table" and not spec.body_any then
+    error(("venice: %s: params must be a table, got %s"):format(name, type(params)), 4)
+  end
+  if o ~= nil then
+    if type(o) ~= "table" then
+      error(("venice: %s: opts must be a table, got %s"):format(name, type(o)), 4)
+    end
+    check_options(o, REQUEST_OPTION_TYPES, "venice: " .. name)
+  end
+end
+
+-- Runs fn asynchronously as a task and reports through cb(err, result).
+local function async(cb, fn)
+  local task = tasks.spawn(fn)
+  task.on_done = function(t)
+    local r = t.results
+    if r[1] == nil and r[2] ~= nil then cb(r[2], nil) else cb(nil, r[1]) end
+  end
+  if task:done() then   -- finished before its first wait (e.g. invalid params)
+    local d = task.on_done
+    task.on_done = nil
+    d(task)
+  end
+  return task
+end
+
+local function bind(client, name, spec, force)
+  return function(...)
+    local args, params, o, cb = split_args(spec, ...)
+    check_call(name, spec, params, o)
+    o = o or {}
+    if force then
+      params = params and setmetatable({}, { __index = params }) or {}
+      local copy = {}
+      for k, v in pairs(getmetatable(params).__index) do copy[k] = v end
+      for k, v in pairs(force) do copy[k] = v end
+      params = copy
+    end
+    if cb then
+      return async(cb, function() return call(client, spec, args, params, o) end)
+    end
+    if spec.stream and params and params.stream == true and (o.on_chunk or o.on_done) then
+      return Stream.background(call(client, spec, args, params, o), o)
+    end
+    local r1, r2 = call(client, spec, args, params, o)
+    if getmetatable(r1) == Stream then return r1, nil, nil, r1 end
+    return r1, r2
+  end
+end
+
+local function namespace_path(root, name)
+  local t = root
+  local parts = {}
+  for p in name:gmatch("[^.]+") do parts[#parts + 1] = p end
+  for i = 1, #parts - 1 do
+    t[parts[i]] = t[parts[i]] or {}
+    t = t[parts[i]]
+  end
+  return t, parts[#parts]
+end
+
+--}====================
+
+local Client = { __name = "venice.Client" }
+Client.__index = Client
+
+function Client.__tostring(c)
+  return ("venice.Client (%s)"):format(c._base_url)
+end
+
+-- Venice blocks a client after more than 20 failed requests in 30 s: retries stay well below.
+local FAILURE_BUDGET, FAILURE_WINDOW = 10, 30
+
+function Client:_failed()
+  local now = core.now()
+  local f = self._failures
+  f[#f + 1] = now
+end
+
+function Client:_budget_ok()
+  local now = core.now()
+  local f, keep = self._failures, {}
+  for _, at in ipairs(f) do if now - at < FAILURE_WINDOW then keep[#keep + 1] = at end end
+  self._failures = keep
+  return #keep < FAILURE_BUDGET
+end
+
+--- client.request { method, path, query, body, headers, stream, output, ... } -> result | nil, err
+local function raw_request(client, r, cb)
+  if type(r) ~= "table" then error("venice: request: a table is required", 2) end
+  if type(r.path) ~= "string" then error("venice: request: path must be a string", 2) end
+  local spec = {
+    method = (r.method or "GET"):upper(), path = r.path, body = r.body ~= nil and "json" or nil,
+    result = r.result or "auto", stream = r.stream and true or nil, args = {},
+  }
+  local params = r.body
+  if r.query then
+    local q = query_string(r.query)
+    if q ~= "" then spec.path = spec.path .. (spec.path:find("?", 1, true) and "&" or "?") .. q end
+  end
+  if params ~= nil and type(params) ~= "table" then
+    spec.raw_body = params
+    params = nil
+  end
+  local o = { headers = r.headers, timeout = r.timeout, max_retries = r.max_retries, output = r.output,
+    idempotency_key = r.idempotency_key }
+  if r.stream then params = params or {}; params.stream = true end
+  if cb then return async(cb, function() return call(client, spec, {}, params, o) end) end
+  local a, b = call(client, spec, {}, params, o)
+  if getmetatable(a) == Stream then return a, nil, nil, a end
+  return a, b
+end
+
+local function env(name)
+  local v = os.getenv(name)
+  if v and v ~= "" then return v end
+end
+
+function M.new(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("venice.new: options must be a table, got " .. type(opts), 2)
+  end
+  opts = opts or {}
+  check_options(opts, OPTION_TYPES, "venice.new")
+  local base = opts.base_url or env "VENICE_BASE_URL" or DEFAULT_BASE_URL
+  if not base:match("^https?://[^/%s]+") or base:find("%s") then
+    error(("venice.new: base_url must be an http:// or https:// URL, got %q"):format(base), 2)
+  end
+  local options = {}
+  for k, v in pairs(opts) do options[k] = v end
+  options.api_key = nil
+  options.timeout = options.timeout or 600
+  options.connect_timeout = options.connect_timeout or 10
+  options.idle_timeout = options.idle_timeout or 120
+  options.max_retries = options.max_retries or 2
+  for _, k in ipairs { "timeout", "connect_timeout", "idle_timeout", "max_retries" } do
+    if options[k] < 0 then error(("venice.new: %s must not be negative"):format(k), 2) end
+  end
+  local client = setmetatable({
+    _base_url = base:gsub("/+$", ""),
+    _options = options,
+    _failures = {},
+  }, Client)
+  secrets[client] = opts.api_key or env "VENICE_API_KEY"
+  if opts.log then
+    client._log = opts.log
+  elseif (env "VENICE_LOG" or ""):lower() == "debug" then
+    client._log = function(line) io.stderr:write(line, "\n") end
+  end
+
+  for name, spec in pairs(endpoints) do
+    local ns, fn = namespace_path(client, name)
+    ns[fn] = bind(client, name, spec)
+    if spec.stream then
+      local sname = name:gsub("%.[^.]+$", ".stream")
+      local sns, sfn = namespace_path(client, sname)
+      sns[sfn] = bind(client, sname, spec, { stream = true })
+    end
+  end
+  client.request = function(r, cb) return raw_request(client, r, cb) end
+  return client
+end
+
+M.Client = Client
+M._call = call
+M._build = build
+M._perform = perform
+return M

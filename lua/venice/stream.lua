@@ -1,0 +1,277 @@
+-- venice.Stream: an event stream read one decoded event at a time.
+--
+--   for chunk in client.chat.completions.stream { ... } do ... end
+--
+-- The request starts on the first read. Events are decoded by the C core as they arrive; a read
+-- waits (yielding inside a task) only when none is queued. A failure raises from the iterator and
+-- returns nil, err from :read(); chunks already delivered stay delivered.
+
+local core = require "venice.core"
+local tasks = require "venice.tasks"
+local meta = require "venice.meta"
+
+local DONE = core.DONE
+local null = core.null
+
+local Stream = { __name = "venice.Stream" }
+Stream.__index = Stream
+
+local function stream_error(message, fields)
+  local f = fields or {}
+  f.message = message
+  return core.error("StreamError", f)
+end
+
+function Stream.new(client, starter, opts)
+  return setmetatable({ _starter = starter, _n = 0, _opts = opts or {}, _client = client }, Stream)
+end
+
+--- A stream that fails on its first read (parameters rejected before sending).
+function Stream.failed(err)
+  return setmetatable({ _err = err, _n = 0, _opts = {} }, Stream)
+end
+
+function Stream:_fail(err)
+  self._err = nil
+  self._failed = true
+  self:close()
+  return nil, err
+end
+
+function Stream:_start()
+  if self._t or self._failed or self._closed then return true end
+  if self._err then return false end
+  local starter = self._starter
+  self._starter = nil
+  local t, err = starter()
+  if not t then
+    self._err = err
+    return false
+  end
+  self._t = t
+  return true
+end
+
+-- The error carried by an event: {"error": ...} data, or an `error` event type.
+local function event_error(v, typ)
+  if type(v) ~= "table" then return nil end
+  local e = v.error
+  if e ~= nil and e ~= null then
+    local msg = type(e) == "table" and (e.message or e.type) or tostring(e)
+    return stream_error(("error event in the stream: %s"):format(tostring(msg)),
+      { details = v, code = type(e) == "table" and e.code or nil })
+  end
+  if typ == "error" or v.type == "error" then
+    return stream_error(("error event in the stream: %s"):format(tostring(v.message or v.code or "unknown")),
+      { details = v, code = v.code })
+  end
+end
+
+--- stream:read() -> chunk | nil (the end) | nil, err
+function Stream:read()
+  if self._closed or self._failed then return nil end
+  if not self:_start() then return self:_fail(self._err) end
+  local t = self._t
+  while true do
+    local v, typ, _, derr = t:next_event(true)
+    if v == DONE then
+      self._finished = true
+      self:close()
+      return nil
+    elseif v == false then
+      return self:_fail(stream_error("an event's data is not JSON: " .. tostring(derr), { code = "malformed_event" }))
+    elseif v ~= nil then
+      local err = event_error(v, typ)
+      if err then return self:_fail(err) end
+      self._n = self._n + 1
+      if typ ~= "message" or (type(v) == "table" and type(v.type) == "string") then
+        -- the Responses API ends with a final event instead of [DONE]
+        local kind = type(v) == "table" and v.type or typ
+        if kind == "response.completed" or kind == "response.failed" or kind == "response.incomplete" then
+          self._terminal = true
+        end
+      end
+      return v
+    elseif t:done() then
+      local err = t:error()
+      if err then return self:_fail(err) end
+      if self._n == 0 and t:info().events == 0 then
+        local ctype = t:headers()["content-type"] or "?"
+        return self:_fail(stream_error("expected an event stream, got " .. ctype, { code = "not_a_stream",
+          status = t:status(), body = t:body():sub(1, 2000) }))
+      end
+      if not self._terminal then
+        return self:_fail(stream_error(("the stream ended after %d events without [DONE]"):format(self._n),
+          { code = "stream_cut" }))
+      end
+      self._finished = true
+      self:close()
+      return nil
+    else
+      tasks.await(t, "event")
+    end
+  end
+end
+
+--- for chunk in stream do ... end: raises the venice.Error on failure.
+function Stream:__call()
+  local v, err = self:read()
+  if v == nil and err ~= nil then error(err, 0) end
+  return v
+end
+
+--- stream:close(): idempotent; closes the connection at once when the stream is still open.
+function Stream:close()
+  if self._closed then return end
+  self._closed = true
+  if self._t then
+    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed) end
+    self._t:close()
+  end
+end
+Stream.__close = Stream.close
+Stream.__gc = Stream.close
+
+function Stream:__tostring()
+  return ("venice.Stream (%s)"):format(self._closed and "closed" or "open")
+end
+
+--- venice.meta(stream): waits for the response headers when the stream has not started.
+function Stream:meta()
+  if self._meta then return self._meta end
+  if not self._closed and not self._failed then
+    if not self:_start() then return nil end
+    local t = self._t
+    tasks.await(t, "headers")
+    return meta.build(t:status(), t:headers(), t:info().elapsed)
+  end
+end
+
+--{==================== collect ====================
+
+-- An accumulator turning chat.completion.chunk events into one chat.completion.
+local function accumulator()
+  local acc = { choices = {} }
+  local parts = {}   -- choice index -> { content = {}, reasoning = {}, calls = {} }
+
+  local function add(chunk)
+    if type(chunk) ~= "table" then return end
+    if chunk.type == "response.completed" and type(chunk.response) == "table" then
+      acc.response = chunk.response   -- the Responses API sends the whole response at the end
+      return
+    end
+    acc.id = acc.id or chunk.id
+    acc.created = acc.created or chunk.created
+    acc.model = acc.model or chunk.model
+    acc.system_fingerprint = acc.system_fingerprint or chunk.system_fingerprint
+    if chunk.usage ~= nil and chunk.usage ~= null then acc.usage = chunk.usage end
+    if type(chunk.venice_parameters) == "table" then acc.venice_parameters = chunk.venice_parameters end
+    if type(chunk.choices) ~= "table" then return end
+    for _, c in ipairs(chunk.choices) do
+      local idx = (type(c.index) == "number" and c.index or 0) + 1
+      local choice = acc.choices[idx]
+      if not choice then
+        choice = { index = idx - 1, message = { role = "assistant" }, finish_reason = null }
+        acc.choices[idx] = choice
+        parts[idx] = { content = {}, reasoning = {}, calls = {} }
+      end
+      local p = parts[idx]
+      local d = c.delta
+      if type(d) == "table" then
+        if type(d.role) == "string" then choice.message.role = d.role end
+        if type(d.content) == "string" then p.content[#p.content + 1] = d.content end
+        if type(d.reasoning_content) == "string" then p.reasoning[#p.reasoning + 1] = d.reasoning_content end
+        if type(d.tool_calls) == "table" then
+          for pos, tc in ipairs(d.tool_calls) do
+            local ti = (type(tc.index) == "number" and tc.index or pos - 1) + 1
+            local call = p.calls[ti]
+            if not call then
+              call = { id = tc.id, type = tc.type or "function", ["function"] = { name = "", arguments = {} } }
+              p.calls[ti] = call
+            end
+            if type(tc.id) == "string" then call.id = tc.id end
+            local f = tc["function"]
+            if type(f) == "table" then
+              if type(f.name) == "string" then call["function"].name = call["function"].name .. f.name end
+              if type(f.arguments) == "string" then
+                local a = call["function"].arguments
+                a[#a + 1] = f.arguments
+              end
+            end
+          end
+        end
+      end
+      if c.finish_reason ~= nil and c.finish_reason ~= null then choice.finish_reason = c.finish_reason end
+      if c.logprobs ~= nil and c.logprobs ~= null then choice.logprobs = c.logprobs end
+    end
+  end
+
+  local function result()
+    if acc.response then return acc.response end
+    local out = { id = acc.id, object = "chat.completion", created = acc.created, model = acc.model,
+      choices = {}, usage = acc.usage, system_fingerprint = acc.system_fingerprint,
+      venice_parameters = acc.venice_parameters }
+    for idx, choice in pairs(acc.choices) do
+      local p = parts[idx]
+      local m = choice.message
+      m.content = #p.content > 0 and table.concat(p.content) or null
+      if #p.reasoning > 0 then m.reasoning_content = table.concat(p.reasoning) end
+      if next(p.calls) then
+        local calls = {}
+        for i = 1, #p.calls do
+          local c = p.calls[i]
+          if c then
+            calls[#calls + 1] = { id = c.id, type = c.type,
+              ["function"] = { name = c["function"].name, arguments = table.concat(c["function"].arguments) } }
+          end
+        end
+        m.tool_calls = calls
+      end
+      out.choices[idx] = choice
+    end
+    return out
+  end
+
+  return add, result
+end
+Stream.accumulator = accumulator
+
+--- stream:collect() -> the rest of the stream as one response (content concatenated, tool calls
+--- merged, finish_reason, usage) | nil, err
+function Stream:collect()
+  local add, result = accumulator()
+  while true do
+    local v, err = self:read()
+    if v == nil then
+      if err then return nil, err end
+      break
+    end
+    add(v)
+  end
+  local res = result()
+  if self._meta then meta.set(res, self._meta) end
+  return res
+end
+
+--}====================
+
+--- Runs a stream as a task calling opts.on_chunk(chunk) for each event and
+--- opts.on_done(err, final) once at the end; returns the task.
+function Stream.background(stream, opts)
+  return tasks.spawn(function()
+    local add, result = accumulator()
+    while true do
+      local v, err = stream:read()
+      if v == nil then
+        local final = not err and result() or nil
+        if opts.on_done then opts.on_done(err, final) end
+        if err then return nil, err end
+        return final
+      end
+      add(v)
+      if opts.on_chunk then opts.on_chunk(v) end
+    end
+  end)
+end
+
+return Stream

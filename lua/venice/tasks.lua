@@ -1,0 +1,203 @@
+-- venice.tasks: many requests and streams at once in one Lua state, without threads.
+--
+-- A task is a coroutine. Inside one, every wait for the network yields to the scheduler instead
+-- of blocking; the scheduler drives libcurl's multi handle (core.step) and resumes each task
+-- whose transfer has something for it. Outside a task the same waits block on core.step.
+
+local core = require "venice.core"
+
+local M = {}
+
+local Task = { __name = "venice.Task" }
+Task.__index = Task
+
+local WAIT, SLEEP = {}, {}      -- what a task yields: a transfer to wait on, or a deadline
+local by_co = setmetatable({}, { __mode = "k" })   -- coroutine -> task
+local live = {}                 -- tasks not finished, in spawn order
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack
+
+-- The task running now, if the caller is a task's own coroutine (not a coroutine of the user's
+-- made inside a task, which must block rather than yield into foreign hands).
+function M.current()
+  local co = coroutine.running()
+  return co and by_co[co] or nil
+end
+
+local function finish(task, ok, err)
+  task.status = "done"
+  task.waiting, task.transfer, task.deadline = nil, nil, nil
+  for i = #live, 1, -1 do
+    if live[i] == task then table.remove(live, i) break end
+  end
+  if ok then
+    task.results = task._r or { n = 0 }
+  else
+    if type(err) ~= "table" then
+      err = core.error("Error", { message = tostring(err), code = "task_error",
+        traceback = debug.traceback(task.co) })
+    end
+    task.results = { nil, err, n = 2 }
+  end
+  task._r = nil
+  local cb = task.on_done
+  if cb then
+    task.on_done = nil
+    cb(task)
+  end
+end
+
+-- Runs the task until its next wait, and notes what it waits for.
+local function resume(task)
+  if task.status ~= "running" then return end
+  local ok, a, b, c = coroutine.resume(task.co)
+  if not ok then return finish(task, false, a) end
+  if coroutine.status(task.co) == "dead" then return finish(task, true) end
+  if a == WAIT then
+    task.waiting, task.transfer, task.what, task.deadline = "transfer", b, c, nil
+  elseif a == SLEEP then
+    task.waiting, task.transfer, task.deadline = "sleep", nil, b
+  else   -- a bare coroutine.yield() from user code: run it again on the next step
+    task.waiting, task.transfer, task.deadline = "sleep", nil, 0
+  end
+end
+
+--- Starts fn(...) as a task and runs it until its first wait. Returns the task.
+function M.spawn(fn, ...)
+  assert(type(fn) == "function", "venice.spawn: a function is required")
+  local task = setmetatable({ status = "running" }, Task)
+  local args = pack(...)
+  task.co = coroutine.create(function()
+    task._r = pack(fn(unpack(args, 1, args.n)))
+  end)
+  by_co[task.co] = task
+  live[#live + 1] = task
+  resume(task)
+  return task
+end
+
+--- Waits until the transfer is ready for `what`: yields inside a task, blocks outside.
+function M.await(t, what)
+  if t:ready(what) then return end
+  local task = M.current()
+  if task then
+    coroutine.yield(WAIT, t, what)
+  else
+    while not t:ready(what) do core.step(1000) end
+  end
+end
+
+--- Sleeps `seconds`: yields inside a task (other tasks go on), drives the engine outside.
+function M.sleep(seconds)
+  local deadline = core.now() + seconds
+  if M.current() then
+    coroutine.yield(SLEEP, deadline)
+    return
+  end
+  while true do
+    local left = deadline - core.now()
+    if left <= 0 then return end
+    core.step(left * 1000)
+  end
+end
+
+-- Resumes every task whose wait is over; returns how many were resumed.
+local function wake()
+  local now, n = nil, 0
+  local list = {}
+  for i = 1, #live do list[i] = live[i] end
+  for i = 1, #list do
+    local task = list[i]
+    if task.status == "running" then
+      local go
+      if task.waiting == "transfer" then
+        go = task.transfer:ready(task.what)
+      else
+        now = now or core.now()
+        go = (task.deadline or 0) <= now
+      end
+      if go then
+        n = n + 1
+        resume(task)
+      end
+    end
+  end
+  return n
+end
+
+-- Milliseconds until the nearest sleeping task wakes (nil when none sleeps).
+local function next_deadline_ms()
+  local best
+  for i = 1, #live do
+    local task = live[i]
+    if task.waiting == "sleep" then
+      local d = task.deadline or 0
+      if not best or d < best then best = d end
+    end
+  end
+  if best then
+    local ms = (best - core.now()) * 1000
+    return ms > 0 and ms or 0
+  end
+end
+
+--- One non-blocking (timeout 0) or bounded step: drives the network, resumes the tasks whose wait
+--- is over, and returns the number of tasks still running.
+function M.poll(timeout)
+  assert(not M.current(), "venice.poll cannot be called from inside a task")
+  local ms = (timeout or 0) * 1000
+  if wake() == 0 and #live > 0 then
+    local d = next_deadline_ms()
+    if d and d < ms then ms = d end
+    core.step(ms)
+    wake()
+  end
+  return #live
+end
+
+--- Runs until every task is done.
+function M.run()
+  assert(not M.current(), "venice.run cannot be called from inside a task")
+  while #live > 0 do
+    if wake() == 0 then
+      local ms = next_deadline_ms() or 1000
+      if ms > 1000 then ms = 1000 end
+      core.step(ms)
+    end
+  end
+end
+
+function M.count()
+  return #live
+end
+
+--- task:done() -> whether it finished
+function Task:done()
+  return self.status ~= "running"
+end
+
+--- task:result() -> the task's return values, or nil, err. Waits (blocking, or yielding inside
+--- another task) when it has not finished.
+function Task:result()
+  while self.status == "running" do
+    if M.current() then
+      coroutine.yield(SLEEP, 0)
+    else
+      M.poll(1)
+    end
+  end
+  return unpack(self.results, 1, self.results.n)
+end
+
+--- task:cancel(): aborts its transfer at once; the task finishes with a cancelled error.
+function Task:cancel()
+  if self.status ~= "running" then return false end
+  if self.transfer then self.transfer:cancel() end
+  self.cancelled = true
+  local err = core.error("Error", { message = "the task was cancelled", code = "cancelled" })
+  finish(self, false, err)
+  return true
+end
+
+M.Task = Task
+return M

@@ -1,0 +1,349 @@
+/* errors.c: the venice.Error class hierarchy and the mapping from HTTP responses to it.
+ *
+ * A class is a table { name, type, parent, __index = itself, __tostring, __name }; an error is a
+ * plain table whose metatable is its class, so fields read as err.message and methods as err:is(). */
+#include "venice.h"
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char VN_CLASSES_KEY = 'c';   /* registry: name -> class */
+
+static const struct { const char *name, *parent, *type; } vn_classes[] = {
+  { "Error", NULL, NULL },
+  { "APIError", "Error", NULL },
+  { "ValidationError", "APIError", "invalid_request_error" },
+  { "AuthenticationError", "APIError", "authentication_error" },
+  { "PaymentRequiredError", "APIError", "payment_required_error" },
+  { "PermissionError", "APIError", "permission_error" },
+  { "NotFoundError", "APIError", "not_found_error" },
+  { "ConflictError", "APIError", "conflict_error" },
+  { "PayloadTooLargeError", "APIError", "payload_too_large_error" },
+  { "RateLimitError", "APIError", "rate_limit_error" },
+  { "ServerError", "APIError", "server_error" },
+  { "NetworkError", "Error", "network_error" },
+  { "TimeoutError", "NetworkError", "timeout_error" },
+  { "StreamError", "Error", "stream_error" },
+  { NULL, NULL, NULL }
+};
+
+void vn_setstr(lua_State *L, const char *k, const char *v) {
+  if (v) {
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+  }
+}
+
+/* tostring(err): "venice: RateLimitError (429): Too many requests (retry after 2s)" */
+static int l_error_tostring(lua_State *L) {
+  const char *name, *msg;
+  int has_status, has_retry;
+  long status;
+  double retry;
+  char s[64];
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "name");
+  name = lua_tostring(L, -1);
+  lua_getfield(L, 1, "message");
+  msg = lua_tostring(L, -1);
+  lua_getfield(L, 1, "status");
+  has_status = lua_type(L, -1) == LUA_TNUMBER;
+  status = has_status ? (long)lua_tonumber(L, -1) : 0;
+  lua_getfield(L, 1, "retry_after");
+  has_retry = lua_type(L, -1) == LUA_TNUMBER;
+  retry = has_retry ? (double)lua_tonumber(L, -1) : 0;
+  lua_pushfstring(L, "venice: %s", name ? name : "Error");
+  if (has_status) {
+    snprintf(s, sizeof s, " (%ld)", status);
+    lua_pushstring(L, s);
+  } else {
+    lua_pushliteral(L, "");
+  }
+  lua_pushliteral(L, ": ");
+  lua_pushstring(L, msg && *msg ? msg : "unknown error");
+  if (has_retry) {
+    snprintf(s, sizeof s, " (retry after %gs)", retry);
+    lua_pushstring(L, s);
+  } else {
+    lua_pushliteral(L, "");
+  }
+  lua_concat(L, 5);
+  return 1;
+}
+
+/* err:is(cls): true when err's class is cls or inherits from it; cls may be a class or its name. */
+static int l_error_is(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &VN_CLASSES_KEY);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    lua_replace(L, 2);
+  }
+  if (!lua_istable(L, 2)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  if (!lua_getmetatable(L, 1)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  for (;;) {   /* walk the parents of the class at the top */
+    if (lua_rawequal(L, -1, 2)) {
+      lua_pushboolean(L, 1);
+      return 1;
+    }
+    lua_pushliteral(L, "parent");
+    lua_rawget(L, -2);
+    if (!lua_istable(L, -1)) break;
+    lua_remove(L, -2);
+  }
+  lua_pushboolean(L, 0);
+  return 1;
+}
+
+/* cls(fields) or cls:new(fields): builds an error of that class, for users' own code and tests. */
+static int l_error_new(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_createtable(L, 0, 4);
+    lua_pushvalue(L, 2);
+    lua_setfield(L, -2, "message");
+    lua_replace(L, 2);
+  } else if (lua_isnil(L, 2)) {
+    lua_createtable(L, 0, 4);
+    lua_replace(L, 2);
+  }
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_getfield(L, 1, "name");
+  lua_setfield(L, 2, "name");
+  lua_getfield(L, 2, "type");
+  if (lua_isnil(L, -1)) {
+    lua_getfield(L, 1, "type");
+    lua_setfield(L, 2, "type");
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, 1);
+  lua_setmetatable(L, 2);
+  return 1;
+}
+
+static int l_class_call(lua_State *L) {
+  return l_error_new(L);
+}
+
+void vn_error_push(lua_State *L, const char *cls, const char *message) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &VN_CLASSES_KEY);
+  lua_getfield(L, -1, cls);
+  lua_remove(L, -2);
+  lua_createtable(L, 0, 8);
+  lua_getfield(L, -2, "name");
+  lua_setfield(L, -2, "name");
+  lua_getfield(L, -2, "type");
+  lua_setfield(L, -2, "type");
+  vn_setstr(L, "message", message);
+  lua_insert(L, -2);
+  lua_setmetatable(L, -2);
+}
+
+double vn_retry_after(const char *ms, const char *s) {
+  char *end;
+  double v;
+  if (ms && *ms) {
+    v = strtod(ms, &end);
+    if (end != ms && v >= 0) return v / 1000.0;
+  }
+  if (s && *s) {
+    time_t when;
+    v = strtod(s, &end);
+    if (end != s && v >= 0) return v;
+    when = curl_getdate(s, NULL);   /* an HTTP date */
+    if (when != (time_t)-1) {
+      double d = difftime(when, time(NULL));
+      return d > 0 ? d : 0;
+    }
+  }
+  return -1;
+}
+
+static const char *vn_class_for_status(long status) {
+  switch (status) {
+    case 400: case 422: return "ValidationError";
+    case 401: return "AuthenticationError";
+    case 402: return "PaymentRequiredError";
+    case 403: return "PermissionError";
+    case 404: return "NotFoundError";
+    case 409: return "ConflictError";
+    case 413: return "PayloadTooLargeError";
+    case 429: return "RateLimitError";
+    default: return status >= 500 ? "ServerError" : "APIError";
+  }
+}
+
+/* Field k of the table at idx as a string, or NULL; leaves nothing on the stack
+ * (the string stays alive as long as the table does). */
+static const char *vn_getstr(lua_State *L, int idx, const char *k) {
+  const char *s = NULL;
+  lua_getfield(L, idx, k);
+  if (lua_type(L, -1) == LUA_TSTRING) s = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  return s;
+}
+
+/* A short, one-line message from a body that is not JSON: the text of an HTML page's <title>,
+ * or the first line of text, capped. */
+static void vn_push_text_message(lua_State *L, const char *body, size_t len, long status) {
+  const char *t = NULL, *e = NULL, *p;
+  size_t n;
+  char out[201];
+  if (len > 0 && (t = strstr(body, "<title>")) != NULL && (size_t)(t - body) < len) {
+    t += 7;
+    e = strstr(t, "</title>");
+  }
+  if (!t || !e) {
+    t = body;
+    while (t < body + len && (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')) t++;
+    e = t;
+    while (e < body + len && *e != '\n' && *e != '\r') e++;
+  }
+  n = (size_t)(e - t);
+  if (n == 0) {
+    lua_pushfstring(L, "HTTP %d with an empty body", (int)status);
+    return;
+  }
+  if (n > sizeof out - 1) n = sizeof out - 1;
+  for (p = t; p < t + n; p++) out[p - t] = (*p == '\t' || *p == '\0') ? ' ' : *p;
+  out[n] = '\0';
+  lua_pushstring(L, out);
+}
+
+/* core.http_error(status, headers, body, decoded) -> venice.Error
+ * status: number; headers: table with lower-case names; body: raw string; decoded: the body as
+ * decoded JSON, or nil. Fills message, code, param, details from either of Venice's two shapes:
+ *   {"error": "text", "details": ..., "context": {"errorCode": ...}}
+ *   {"error": {"message", "type", "param", "code"}} */
+static int l_http_error(lua_State *L) {
+  long status = (long)luaL_checknumber(L, 1);
+  size_t blen = 0;
+  const char *body;
+  int has_msg = 0;
+  double ra;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  body = luaL_optlstring(L, 3, "", &blen);
+  lua_settop(L, 4);
+  vn_error_push(L, vn_class_for_status(status), NULL);   /* index 5 */
+  vn_pushint(L, status);
+  lua_setfield(L, 5, "status");
+  lua_pushvalue(L, 2);
+  lua_setfield(L, 5, "headers");
+  lua_pushvalue(L, 3);
+  lua_setfield(L, 5, "body");
+  vn_setstr(L, "request_id", vn_getstr(L, 2, "x-request-id"));
+  ra = vn_retry_after(vn_getstr(L, 2, "retry-after-ms"), vn_getstr(L, 2, "retry-after"));
+  if (ra >= 0) {
+    lua_pushnumber(L, ra);
+    lua_setfield(L, 5, "retry_after");
+  }
+  if (lua_istable(L, 4)) {
+    lua_getfield(L, 4, "error");                           /* 6 */
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      lua_pushvalue(L, -1);
+      lua_setfield(L, 5, "message");
+      has_msg = 1;
+      lua_getfield(L, 4, "details");
+      lua_setfield(L, 5, "details");
+      lua_getfield(L, 4, "context");
+      if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "errorCode");
+        lua_setfield(L, 5, "code");
+        lua_getfield(L, 5, "details");
+        if (lua_isnil(L, -1)) {   /* keep the issues list when there are no details */
+          lua_getfield(L, -2, "issues");
+          lua_setfield(L, 5, "details");
+        }
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    } else if (lua_istable(L, -1)) {
+      static const char *const fields[] = { "message", "code", "param", NULL };
+      int i;
+      for (i = 0; fields[i]; i++) {
+        lua_getfield(L, 6, fields[i]);
+        if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TLIGHTUSERDATA) {
+          if (i == 0 && lua_type(L, -1) == LUA_TSTRING) has_msg = 1;
+          lua_setfield(L, 5, fields[i]);
+        } else {
+          lua_pop(L, 1);
+        }
+      }
+      lua_getfield(L, 6, "details");
+      lua_setfield(L, 5, "details");
+    }
+    lua_pop(L, 1);
+    if (!has_msg) {   /* {"message": "..."} or {"detail": "..."} from proxies and frameworks */
+      const char *m = vn_getstr(L, 4, "message");
+      if (!m) m = vn_getstr(L, 4, "detail");
+      if (m) {
+        vn_setstr(L, "message", m);
+        has_msg = 1;
+      }
+    }
+  }
+  if (!has_msg) {
+    vn_push_text_message(L, body, blen, status);
+    lua_setfield(L, 5, "message");
+  }
+  lua_settop(L, 5);
+  return 1;
+}
+
+/* core.error(class_name, message_or_fields) -> venice.Error */
+static int l_error_make(lua_State *L) {
+  const char *cls = luaL_checkstring(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &VN_CLASSES_KEY);
+  lua_getfield(L, -1, cls);
+  if (!lua_istable(L, -1)) return luaL_argerror(L, 1, "unknown error class");
+  lua_replace(L, 1);
+  lua_settop(L, 2);
+  return l_error_new(L);
+}
+
+void vn_errors_open(lua_State *L) {
+  int i, mod = lua_gettop(L);
+  lua_newtable(L);                                  /* errors: name -> class */
+  for (i = 0; vn_classes[i].name; i++) {
+    lua_createtable(L, 0, 8);
+    vn_setstr(L, "name", vn_classes[i].name);
+    vn_setstr(L, "type", vn_classes[i].type);
+    lua_pushliteral(L, "venice.Error");
+    lua_setfield(L, -2, "__name");
+    lua_pushcfunction(L, l_error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, l_error_is);
+    lua_setfield(L, -2, "is");
+    lua_pushcfunction(L, l_error_new);
+    lua_setfield(L, -2, "new");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+    lua_createtable(L, 0, 2);                       /* the class's own metatable */
+    lua_pushcfunction(L, l_class_call);
+    lua_setfield(L, -2, "__call");
+    if (vn_classes[i].parent) {
+      lua_getfield(L, -3, vn_classes[i].parent);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -4, "parent");
+      lua_setfield(L, -2, "__index");               /* inherit fields the class lacks */
+    }
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, vn_classes[i].name);
+  }
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &VN_CLASSES_KEY);
+  lua_setfield(L, mod, "errors");
+  lua_pushcfunction(L, l_http_error);
+  lua_setfield(L, mod, "http_error");
+  lua_pushcfunction(L, l_error_make);
+  lua_setfield(L, mod, "error");
+}

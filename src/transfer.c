@@ -1,0 +1,899 @@
+/* transfer.c: the engine (one libcurl multi handle per Lua state) and its transfers.
+ *
+ * Every request is a transfer on the engine's multi handle, so connections are pooled and reused
+ * across requests, streams and clients, and many transfers progress at once. libcurl's callbacks
+ * never touch the Lua state: they only append to C buffers (headers, body, decoded SSE events) and
+ * note progress; Lua reads those buffers between calls to core.step(), from a blocking loop or from
+ * the task scheduler. Nothing raises through libcurl's frames. */
+#include "venice.h"
+#include "sse.h"
+#include "json.h"
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ENGINE_MT   "venice.Engine"
+#define TRANSFER_MT "venice.Transfer"
+#define POOL_MAX 16
+#define ERROR_BODY_MAX ((size_t)1 << 20)   /* kept of a failed response's body */
+
+static const char VN_ENGINE_KEY = 'e';
+static const char VN_DONE_KEY = 'd';       /* the [DONE] sentinel's address */
+
+enum { MODE_UNDECIDED, MODE_BUF, MODE_SSE, MODE_FILE };
+enum { FAIL_NONE, FAIL_TOO_LARGE, FAIL_EVENT_TOO_LARGE, FAIL_NOMEM, FAIL_IDLE, FAIL_CANCEL, FAIL_WRITE };
+
+typedef struct vn_transfer vn_transfer;
+
+typedef struct vn_engine {
+  CURLM *multi;
+  CURL *pool[POOL_MAX];          /* easy handles kept for reuse */
+  int npool;
+  vn_transfer *active;           /* transfers on the multi handle */
+  int nactive;
+  int activity;                  /* set by callbacks: something arrived since the last step */
+} vn_engine;
+
+struct vn_transfer {
+  CURL *easy;
+  vn_engine *eng;
+  vn_transfer *next, *prev;
+  struct curl_slist *req_headers;
+  curl_mime *mime;
+  int body_ref;                  /* the request body's Lua string, anchored while libcurl reads it */
+  int running, done, closed;
+  int headers_done;
+  int mode, want_sse;
+  long status;
+  CURLcode result;
+  int failure;
+  vn_buf hdrs;                   /* "name\0value\0" pairs, names lower-cased */
+  vn_buf body;
+  size_t max_body;
+  vn_sse sse;
+  vn_buf events;                 /* queued events: [3 x size_t lengths][type][data][id] */
+  size_t ev_read;
+  size_t nevents;                /* events decoded so far (queued or read) */
+  FILE *out;
+  char *out_path;
+  curl_off_t out_bytes;
+  double idle_s, last_activity, started;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+/* {==================== buffers and clocks ==================== */
+
+int vn_buf_append(vn_buf *b, const char *s, size_t n, size_t limit) {
+  if (limit && (b->len + n > limit || b->len + n < b->len)) return -2;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+    while (cap < b->len + n) {
+      if (cap > ((size_t)-1) / 2) return -1;
+      cap *= 2;
+    }
+    p = (char *)realloc(b->p, cap);
+    if (!p) return -1;
+    b->p = p;
+    b->cap = cap;
+  }
+  if (n) memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+void vn_buf_free(vn_buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+static double vn_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* }==================== */
+
+/* {==================== libcurl callbacks: C buffers only ==================== */
+
+static int on_event(void *ud, const vn_sse_event *ev) {
+  vn_transfer *t = (vn_transfer *)ud;
+  size_t lens[3];
+  lens[0] = ev->type_len;
+  lens[1] = ev->data_len;
+  lens[2] = ev->id_len;
+  if (vn_buf_append(&t->events, (const char *)lens, sizeof lens, 0) ||
+      vn_buf_append(&t->events, ev->type, ev->type_len, 0) ||
+      vn_buf_append(&t->events, ev->data, ev->data_len, 0) ||
+      vn_buf_append(&t->events, ev->id, ev->id_len, 0))
+    return VN_SSE_ENOMEM;
+  t->nevents++;
+  return 0;
+}
+
+static void decide_mode(vn_transfer *t) {
+  char *ctype = NULL;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+  curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
+  t->mode = MODE_BUF;
+  if (t->status >= 200 && t->status < 300) {
+    if (t->want_sse && (!ctype || strstr(ctype, "event-stream")))
+      t->mode = MODE_SSE;
+    else if (t->out_path) {
+      t->out = fopen(t->out_path, "wb");
+      t->mode = MODE_FILE;
+    }
+  } else {
+    t->max_body = ERROR_BODY_MAX;
+  }
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
+  vn_transfer *t = (vn_transfer *)ud;
+  size_t n = size * nmemb;
+  int rc;
+  t->eng->activity = 1;
+  t->last_activity = vn_now();
+  if (t->mode == MODE_UNDECIDED) decide_mode(t);
+  switch (t->mode) {
+    case MODE_SSE:
+      rc = vn_sse_feed(&t->sse, p, n, on_event, t);
+      if (rc == VN_SSE_OK) return n;
+      t->failure = rc == VN_SSE_ETOOBIG ? FAIL_EVENT_TOO_LARGE : FAIL_NOMEM;
+      return 0;
+    case MODE_FILE:
+      if (!t->out || fwrite(p, 1, n, t->out) != n) {
+        t->failure = FAIL_WRITE;
+        return 0;
+      }
+      t->out_bytes += (curl_off_t)n;
+      return n;
+    default:
+      rc = vn_buf_append(&t->body, p, n, t->max_body);
+      if (rc == 0) return n;
+      if (rc == -2 && t->status >= 400) return n;   /* an error page: its start is enough */
+      t->failure = rc == -2 ? FAIL_TOO_LARGE : FAIL_NOMEM;
+      return 0;
+  }
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
+  vn_transfer *t = (vn_transfer *)ud;
+  size_t n = size * nmemb, i, k;
+  char *colon;
+  t->eng->activity = 1;
+  t->last_activity = vn_now();
+  while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r')) n--;
+  if (n == 0) {   /* the blank line ending a header block */
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+    if (t->status >= 200) t->headers_done = 1;
+    return size * nmemb;
+  }
+  if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a new response (after 1xx): forget the last */
+    t->hdrs.len = 0;
+    return size * nmemb;
+  }
+  colon = (char *)memchr(p, ':', n);
+  if (!colon || colon == p || p[0] == ' ' || p[0] == '\t') return size * nmemb;
+  k = (size_t)(colon - p);
+  i = k + 1;
+  while (i < n && (p[i] == ' ' || p[i] == '\t')) i++;
+  while (n > i && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+  {
+    size_t j, start = t->hdrs.len;
+    if (vn_buf_append(&t->hdrs, p, k, 0) || vn_buf_append(&t->hdrs, "", 1, 0) ||
+        vn_buf_append(&t->hdrs, p + i, n - i, 0) || vn_buf_append(&t->hdrs, "", 1, 0)) {
+      t->failure = FAIL_NOMEM;
+      return 0;
+    }
+    for (j = start; j < start + k; j++)
+      if (t->hdrs.p[j] >= 'A' && t->hdrs.p[j] <= 'Z') t->hdrs.p[j] = (char)(t->hdrs.p[j] + 32);
+  }
+  return size * nmemb;
+}
+
+/* }==================== */
+
+/* {==================== engine ==================== */
+
+static void engine_unlink(vn_transfer *t) {
+  vn_engine *e = t->eng;
+  if (!t->running || !e) return;
+  curl_multi_remove_handle(e->multi, t->easy);
+  if (t->prev) t->prev->next = t->next; else e->active = t->next;
+  if (t->next) t->next->prev = t->prev;
+  t->next = t->prev = NULL;
+  t->running = 0;
+  e->nactive--;
+}
+
+static void transfer_finish(vn_transfer *t, CURLcode rc) {
+  engine_unlink(t);
+  t->result = rc;
+  t->done = 1;
+  if (!t->headers_done) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+  if (t->out) {
+    if (fclose(t->out) != 0 && t->failure == FAIL_NONE) t->failure = FAIL_WRITE;
+    t->out = NULL;
+  }
+}
+
+static void engine_collect(vn_engine *e) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
+    if (m->msg == CURLMSG_DONE) {
+      vn_transfer *t = NULL;
+      CURLcode rc = m->data.result;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+      if (t) transfer_finish(t, rc);
+      e->activity = 1;
+    }
+  }
+}
+
+/* Ends transfers silent for longer than their idle timeout; returns seconds to the next deadline. */
+static double engine_check_idle(vn_engine *e) {
+  double now = vn_now(), next = -1;
+  vn_transfer *t = e->active, *nt;
+  for (; t; t = nt) {
+    nt = t->next;
+    if (t->idle_s > 0) {
+      double left = t->last_activity + t->idle_s - now;
+      if (left <= 0) {
+        t->failure = FAIL_IDLE;
+        transfer_finish(t, CURLE_OPERATION_TIMEDOUT);
+        e->activity = 1;
+      } else if (next < 0 || left < next) {
+        next = left;
+      }
+    }
+  }
+  return next;
+}
+
+static vn_engine *engine_get(lua_State *L) {
+  vn_engine *e;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &VN_ENGINE_KEY);
+  e = (vn_engine *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (e) return e;
+  e = (vn_engine *)lua_newuserdata(L, sizeof *e);
+  memset(e, 0, sizeof *e);
+  luaL_setmetatable(L, ENGINE_MT);
+  e->multi = curl_multi_init();
+  if (!e->multi) luaL_error(L, "venice: cannot create a libcurl multi handle");
+  curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 64L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &VN_ENGINE_KEY);
+  return e;
+}
+
+static int l_engine_gc(lua_State *L) {
+  vn_engine *e = (vn_engine *)luaL_checkudata(L, 1, ENGINE_MT);
+  int i;
+  while (e->active) {   /* detach what is still running: those transfers are being collected too */
+    vn_transfer *t = e->active;
+    engine_unlink(t);
+    t->eng = NULL;
+  }
+  for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i]);
+  e->npool = 0;
+  if (e->multi) curl_multi_cleanup(e->multi);
+  e->multi = NULL;
+  return 0;
+}
+
+/* core.step([timeout_ms]) -> running, activity
+ * Drives every transfer. Waits up to timeout_ms (default 0) for network activity when nothing has
+ * arrived since the last step; returns the number of transfers still running and whether anything
+ * arrived or finished. */
+static int l_step(lua_State *L) {
+  vn_engine *e = engine_get(L);
+  double wait_ms = luaL_optnumber(L, 1, 0);
+  int running = 0, activity;
+  double idle_next;
+  curl_multi_perform(e->multi, &running);
+  engine_collect(e);
+  idle_next = engine_check_idle(e);
+  if (!e->activity && wait_ms > 0 && e->nactive > 0) {
+    int numfds = 0;
+    if (idle_next >= 0 && idle_next * 1000 < wait_ms) wait_ms = idle_next * 1000 + 1;
+    curl_multi_poll(e->multi, NULL, 0, (int)wait_ms, &numfds);
+    curl_multi_perform(e->multi, &running);
+    engine_collect(e);
+    engine_check_idle(e);
+  } else if (!e->activity && wait_ms > 0) {
+    struct timespec ts;   /* nothing to wait on: a plain sleep (retry backoff, job polling) */
+    ts.tv_sec = (time_t)(wait_ms / 1000);
+    ts.tv_nsec = (long)((wait_ms - (double)ts.tv_sec * 1000) * 1e6);
+    nanosleep(&ts, NULL);
+  }
+  activity = e->activity;
+  e->activity = 0;
+  lua_pushinteger(L, e->nactive);
+  lua_pushboolean(L, activity);
+  return 2;
+}
+
+static int l_now(lua_State *L) {
+  lua_pushnumber(L, vn_now());
+  return 1;
+}
+
+/* }==================== */
+
+/* {==================== transfers ==================== */
+
+static vn_transfer *check_transfer(lua_State *L) {
+  return (vn_transfer *)luaL_checkudata(L, 1, TRANSFER_MT);
+}
+
+/* The one release path for :close(), __gc and __close. */
+static void transfer_release(lua_State *L, vn_transfer *t) {
+  if (t->closed) return;
+  t->closed = 1;
+  engine_unlink(t);
+  if (t->out) {
+    fclose(t->out);
+    t->out = NULL;
+  }
+  if (t->easy) {
+    vn_engine *e = t->eng;
+    if (e && e->npool < POOL_MAX) {
+      curl_easy_reset(t->easy);
+      e->pool[e->npool++] = t->easy;
+    } else {
+      curl_easy_cleanup(t->easy);
+    }
+    t->easy = NULL;
+  }
+  curl_slist_free_all(t->req_headers);
+  t->req_headers = NULL;
+  if (t->mime) curl_mime_free(t->mime);
+  t->mime = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, t->body_ref);
+  t->body_ref = LUA_NOREF;
+  vn_buf_free(&t->hdrs);
+  vn_buf_free(&t->body);
+  vn_buf_free(&t->events);
+  vn_sse_free(&t->sse);
+  free(t->out_path);
+  t->out_path = NULL;
+}
+
+static int l_transfer_close(lua_State *L) {
+  transfer_release(L, check_transfer(L));
+  return 0;
+}
+
+/* t:cancel(): aborts at once inside libcurl (the connection is closed, the server sees it). */
+static int l_transfer_cancel(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  if (t->running) {
+    t->failure = FAIL_CANCEL;
+    transfer_finish(t, CURLE_ABORTED_BY_CALLBACK);
+  }
+  return 0;
+}
+
+static const char *opt_string(lua_State *L, int idx, const char *k) {
+  const char *s;
+  lua_getfield(L, idx, k);
+  s = lua_tostring(L, -1);
+  lua_pop(L, 1);   /* the string stays reachable from the options table */
+  return s;
+}
+
+static double opt_number(lua_State *L, int idx, const char *k, double dflt) {
+  double v;
+  lua_getfield(L, idx, k);
+  v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : dflt;
+  lua_pop(L, 1);
+  return v;
+}
+
+static int opt_bool(lua_State *L, int idx, const char *k) {
+  int v;
+  lua_getfield(L, idx, k);
+  v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Reads a Lua file handle's FILE* for an upload part; the handle stays owned by Lua. */
+static size_t mime_read_file(char *buf, size_t size, size_t nitems, void *arg) {
+  size_t n = fread(buf, 1, size * nitems, (FILE *)arg);
+  if (n == 0 && ferror((FILE *)arg)) return CURL_READFUNC_ABORT;
+  return n;
+}
+
+static FILE *to_file(lua_State *L, int idx) {
+#if LUA_VERSION_NUM >= 502
+  luaL_Stream *s = (luaL_Stream *)luaL_testudata(L, idx, LUA_FILEHANDLE);
+  return s && s->closef ? s->f : NULL;
+#else
+  FILE **f = (FILE **)luaL_testudata(L, idx, LUA_FILEHANDLE);
+  return f ? *f : NULL;
+#endif
+}
+
+/* Builds the multipart body from a list of parts
+ *   { name = "image", data = <string> | path = <file path> | file = <open file handle>,
+ *     filename = "x.png", type = "image/png" }
+ * Returns NULL with a message pushed on failure. */
+static const char *build_mime(lua_State *L, vn_transfer *t, int idx) {
+  size_t i, n = (size_t)lua_rawlen(L, idx);
+  t->mime = curl_mime_init(t->easy);
+  if (!t->mime) return "cannot create a multipart body";
+  for (i = 1; i <= n; i++) {
+    curl_mimepart *part = curl_mime_addpart(t->mime);
+    const char *name, *path, *fname, *ctype;
+    int pi;
+    lua_rawgeti(L, idx, (int)i);
+    pi = lua_gettop(L);
+    if (!lua_istable(L, pi)) return "a multipart part must be a table";
+    name = opt_string(L, pi, "name");
+    path = opt_string(L, pi, "path");
+    fname = opt_string(L, pi, "filename");
+    ctype = opt_string(L, pi, "type");
+    if (!name) return "a multipart part needs a name";
+    curl_mime_name(part, name);
+    lua_getfield(L, pi, "data");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      size_t len;
+      const char *d = lua_tolstring(L, -1, &len);
+      curl_mime_data(part, d, len);   /* copied by libcurl */
+    } else if (path) {
+      if (curl_mime_filedata(part, path) != CURLE_OK) return "cannot read an upload file";
+    } else {
+      FILE *f;
+      lua_getfield(L, pi, "file");
+      f = to_file(L, -1);
+      lua_pop(L, 1);
+      if (!f) return "a multipart part needs data, path or an open file";
+      {
+        long pos = ftell(f), end = -1;
+        if (pos >= 0 && fseek(f, 0, SEEK_END) == 0) {
+          end = ftell(f);
+          fseek(f, pos, SEEK_SET);
+        }
+        curl_mime_data_cb(part, end >= pos && pos >= 0 ? (curl_off_t)(end - pos) : -1,
+                          mime_read_file, NULL, NULL, f);
+      }
+    }
+    lua_pop(L, 1);
+    if (fname) curl_mime_filename(part, fname);
+    if (ctype) curl_mime_type(part, ctype);
+    lua_pop(L, 1);
+  }
+  return NULL;
+}
+
+/* core.request(opts) -> transfer
+ * opts: url, method, headers (list of "Name: value"), body (string), mime (list of parts),
+ * timeout, connect_timeout, idle_timeout (seconds; 0 = none), sse (decode an event stream),
+ * output (path for a successful body), max_body (bytes held in memory), max_event (SSE cap),
+ * proxy, noproxy, ca_file, ca_path, insecure, verbose.
+ * The transfer starts at once; core.step() moves it on. */
+static int l_request(lua_State *L) {
+  vn_engine *e = engine_get(L);
+  vn_transfer *t;
+  const char *url, *method, *s, *err = NULL;
+  double v;
+  CURL *c;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  url = opt_string(L, 1, "url");
+  if (!url) return luaL_argerror(L, 1, "url is required");
+  method = opt_string(L, 1, "method");
+  if (!method) method = "GET";
+
+  t = (vn_transfer *)lua_newuserdata(L, sizeof *t);   /* 2 */
+  memset(t, 0, sizeof *t);
+  t->body_ref = LUA_NOREF;
+  t->closed = 1;   /* made closed, given its metatable, only then opened */
+  luaL_setmetatable(L, TRANSFER_MT);
+  t->easy = e->npool > 0 ? e->pool[--e->npool] : curl_easy_init();
+  if (!t->easy) return luaL_error(L, "venice: cannot create a libcurl handle");
+  t->closed = 0;
+  t->eng = e;
+  c = t->easy;
+  vn_sse_init(&t->sse, (size_t)opt_number(L, 1, "max_event", 0));
+  t->max_body = (size_t)opt_number(L, 1, "max_body", 0);
+  t->want_sse = opt_bool(L, 1, "sse");
+  if ((s = opt_string(L, 1, "output")) != NULL) {
+    t->out_path = strdup(s);
+    if (!t->out_path) return luaL_error(L, "venice: out of memory");
+  }
+
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)t);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+  v = opt_number(L, 1, "timeout", 0);
+  if (v > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(v * 1000));
+  v = opt_number(L, 1, "connect_timeout", 0);
+  if (v > 0) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(v * 1000));
+  t->idle_s = opt_number(L, 1, "idle_timeout", 0);
+  if ((s = opt_string(L, 1, "proxy")) != NULL) curl_easy_setopt(c, CURLOPT_PROXY, s);
+  if ((s = opt_string(L, 1, "noproxy")) != NULL) curl_easy_setopt(c, CURLOPT_NOPROXY, s);
+  if ((s = opt_string(L, 1, "ca_file")) != NULL) curl_easy_setopt(c, CURLOPT_CAINFO, s);
+  if ((s = opt_string(L, 1, "ca_path")) != NULL) curl_easy_setopt(c, CURLOPT_CAPATH, s);
+  if (opt_bool(L, 1, "insecure")) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+
+  lua_getfield(L, 1, "headers");
+  if (lua_istable(L, -1)) {
+    size_t i, n = (size_t)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      struct curl_slist *l;
+      lua_rawgeti(L, -1, (int)i);
+      s = lua_tostring(L, -1);
+      if (s) {
+        l = curl_slist_append(t->req_headers, s);
+        if (!l) return luaL_error(L, "venice: out of memory");
+        t->req_headers = l;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+
+  lua_getfield(L, 1, "mime");
+  if (lua_istable(L, -1)) {
+    err = build_mime(L, t, lua_gettop(L));
+    if (err) {
+      transfer_release(L, t);
+      return luaL_error(L, "venice: %s", err);
+    }
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, t->mime);
+  }
+  lua_pop(L, 1);
+
+  lua_getfield(L, 1, "body");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t len;
+    const char *b = lua_tolstring(L, -1, &len);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, b);   /* no copy: the string is anchored below */
+    t->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else {
+    lua_pop(L, 1);
+    if (strcmp(method, "POST") == 0 && !t->mime) {
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    }
+  }
+  if (t->body_ref != LUA_NOREF || t->mime) {   /* no 100-continue round trip */
+    struct curl_slist *l = curl_slist_append(t->req_headers, "Expect:");
+    if (!l) return luaL_error(L, "venice: out of memory");
+    t->req_headers = l;
+  }
+  if (strcmp(method, "GET") == 0) {
+    if (t->body_ref == LUA_NOREF && !t->mime) curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    else curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  } else if (strcmp(method, "HEAD") == 0) {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (strcmp(method, "POST") != 0) {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->req_headers);
+
+  t->started = t->last_activity = vn_now();
+  if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
+    transfer_release(L, t);
+    return luaL_error(L, "venice: cannot start a transfer");
+  }
+  t->running = 1;
+  t->next = e->active;
+  if (e->active) e->active->prev = t;
+  e->active = t;
+  e->nactive++;
+  return 1;
+}
+
+/* t:done() -> finished (successfully or not) */
+static int l_transfer_done(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  lua_pushboolean(L, t->done || t->closed);
+  return 1;
+}
+
+/* t:ready(what) -> whether waiting for `what` ("done", "headers", "event") can stop */
+static int l_transfer_ready(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  const char *what = luaL_optstring(L, 2, "done");
+  int r = t->done || t->closed;
+  if (!r && what[0] == 'h') r = t->headers_done;
+  else if (!r && what[0] == 'e') r = t->ev_read < t->events.len;
+  lua_pushboolean(L, r);
+  return 1;
+}
+
+static int l_transfer_status(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  lua_pushinteger(L, t->status);
+  return 1;
+}
+
+/* t:headers() -> { [lower-case name] = value }, repeated names joined with ", " */
+static int l_transfer_headers(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  size_t i = 0;
+  lua_newtable(L);
+  while (i < t->hdrs.len) {
+    const char *k = t->hdrs.p + i, *v = k + strlen(k) + 1;
+    i = (size_t)(v - t->hdrs.p) + strlen(v) + 1;
+    lua_getfield(L, -1, k);
+    if (lua_isstring(L, -1)) {
+      lua_pushliteral(L, ", ");
+      lua_pushstring(L, v);
+      lua_concat(L, 3);
+    } else {
+      lua_pop(L, 1);
+      lua_pushstring(L, v);
+    }
+    lua_setfield(L, -2, k);
+  }
+  return 1;
+}
+
+static int l_transfer_body(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  lua_pushlstring(L, t->body.p ? t->body.p : "", t->body.len);
+  return 1;
+}
+
+/* t:json() -> value | nil, message: the body decoded straight from the receive buffer */
+static int l_transfer_json(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  char err[128];
+  if (vn_json_decode(L, t->body.p ? t->body.p : "", t->body.len, err, sizeof err)) return 1;
+  lua_pushnil(L);
+  lua_pushstring(L, err);
+  return 2;
+}
+
+/* t:next_event([decode]) -> data, type, id
+ *   nil when no event is queued; data is the raw string, or with decode the JSON value
+ *   (core.DONE for "[DONE]"; false, type, id, message when the data is not JSON). */
+static int l_transfer_next_event(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  int decode = lua_toboolean(L, 2);
+  size_t lens[3];
+  const char *p;
+  if (t->ev_read >= t->events.len) return 0;
+  memcpy(lens, t->events.p + t->ev_read, sizeof lens);
+  p = t->events.p + t->ev_read + sizeof lens;
+  t->ev_read += sizeof lens + lens[0] + lens[1] + lens[2];
+  if (t->ev_read >= t->events.len) t->ev_read = t->events.len = 0;   /* drained: reuse from the start */
+  if (!decode) {
+    lua_pushlstring(L, p + lens[0], lens[1]);
+  } else if (lens[1] == 6 && memcmp(p + lens[0], "[DONE]", 6) == 0) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &VN_DONE_KEY);
+  } else {
+    char err[128];
+    if (!vn_json_decode(L, p + lens[0], lens[1], err, sizeof err)) {
+      lua_pushboolean(L, 0);
+      lua_pushlstring(L, p, lens[0]);
+      lua_pushlstring(L, p + lens[0] + lens[1], lens[2]);
+      lua_pushstring(L, err);
+      return 4;
+    }
+  }
+  lua_pushlstring(L, p, lens[0]);
+  lua_pushlstring(L, p + lens[0] + lens[1], lens[2]);
+  return 3;
+}
+
+/* t:error() -> nil | venice.Error
+ * The transport's failure (network, timeout, stream, cancel) or, for a finished response with an
+ * HTTP error status, the APIError class of that status with the body's message. */
+static int l_transfer_error(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  const char *cls = NULL, *code = NULL, *msg = t->errbuf[0] ? t->errbuf : NULL;
+  const char *which = NULL;
+  char buf[256];
+  if (!t->done) return 0;
+  switch (t->failure) {
+    case FAIL_TOO_LARGE:
+      cls = "Error"; code = "response_too_large";
+      snprintf(buf, sizeof buf, "response body larger than max_response_bytes (%lu bytes)",
+               (unsigned long)t->max_body);
+      msg = buf;
+      break;
+    case FAIL_EVENT_TOO_LARGE:
+      cls = "StreamError"; code = "event_too_large";
+      msg = "a stream line or event is larger than the cap";
+      break;
+    case FAIL_NOMEM:
+      cls = "Error"; code = "out_of_memory"; msg = "out of memory while receiving";
+      break;
+    case FAIL_IDLE:
+      cls = "TimeoutError"; which = "idle_timeout";
+      snprintf(buf, sizeof buf, "no data received for %g s (idle_timeout)", t->idle_s);
+      msg = buf;
+      break;
+    case FAIL_CANCEL:
+      cls = "Error"; code = "cancelled"; msg = "the request was cancelled";
+      break;
+    case FAIL_WRITE:
+      cls = "Error"; code = "write_error";
+      snprintf(buf, sizeof buf, "cannot write the response to %s: %s",
+               t->out_path ? t->out_path : "?", strerror(errno));
+      msg = buf;
+      break;
+    default:
+      break;
+  }
+  if (!cls) {
+    switch (t->result) {
+      case CURLE_OK:
+        break;
+      case CURLE_OPERATION_TIMEDOUT: {
+        curl_off_t pre = 0;   /* zero until a connection (new or reused) was ready for the request */
+        curl_easy_getinfo(t->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+        cls = "TimeoutError";
+        which = pre == 0 && t->status == 0 ? "connect_timeout" : "timeout";
+        break;
+      }
+      case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
+        cls = "NetworkError"; code = "dns"; break;
+      case CURLE_COULDNT_CONNECT:
+        cls = "NetworkError"; code = "connection_refused"; break;
+      case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER: case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      case CURLE_SSL_INVALIDCERTSTATUS: case CURLE_SSL_ENGINE_NOTFOUND: case CURLE_SSL_ENGINE_SETFAILED:
+        cls = "NetworkError"; code = "tls"; break;
+      case CURLE_URL_MALFORMAT: case CURLE_UNSUPPORTED_PROTOCOL:
+        cls = "Error"; code = "invalid_url"; break;
+      case CURLE_BAD_CONTENT_ENCODING:
+        cls = "NetworkError"; code = "bad_content_encoding"; break;
+      default:
+        cls = "NetworkError"; code = "connection_reset"; break;
+    }
+    /* a stream that already gave events and was cut is a broken stream, not a failed request */
+    if (cls && t->mode == MODE_SSE && t->nevents > 0 && strcmp(cls, "NetworkError") == 0) {
+      cls = "StreamError"; code = "stream_cut";
+      snprintf(buf, sizeof buf, "the stream was cut after %lu events%s%.200s", (unsigned long)t->nevents,
+               t->errbuf[0] ? ": " : "", t->errbuf);
+      msg = buf;
+    }
+  }
+  if (cls) {
+    vn_error_push(L, cls, msg ? msg : curl_easy_strerror(t->result));
+    vn_setstr(L, "code", code);
+    vn_setstr(L, "timeout", which);
+    if (which && strcmp(which, "idle_timeout") != 0) {
+      char full[300];
+      snprintf(full, sizeof full, "%.250s (%s)", msg ? msg : "timed out", which);
+      vn_setstr(L, "message", full);
+    }
+    if (t->status > 0) {
+      vn_pushint(L, t->status);
+      lua_setfield(L, -2, "status");
+    }
+    if (t->result != CURLE_OK) {
+      vn_pushint(L, t->result);
+      lua_setfield(L, -2, "curl_code");
+    }
+    return 1;
+  }
+  if (t->status >= 400) {
+    lua_getfield(L, lua_upvalueindex(1), "http_error");
+    lua_pushinteger(L, t->status);
+    l_transfer_headers(L);
+    lua_pushlstring(L, t->body.p ? t->body.p : "", t->body.len);
+    {
+      char err[128];
+      if (!vn_json_decode(L, t->body.p ? t->body.p : "", t->body.len, err, sizeof err)) lua_pushnil(L);
+    }
+    lua_call(L, 4, 1);
+    return 1;
+  }
+  return 0;
+}
+
+/* t:info() -> { elapsed, connects, bytes, local_port, primary_ip, http_version } */
+static int l_transfer_info(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  long connects = 0, lport = 0, ver = 0;
+  char *ip = NULL;
+  curl_off_t dl = 0;
+  lua_createtable(L, 0, 6);
+  if (t->easy) {
+    curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(t->easy, CURLINFO_LOCAL_PORT, &lport);
+    curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_IP, &ip);
+    curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &dl);
+    curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &ver);
+  }
+  lua_pushnumber(L, vn_now() - t->started);
+  lua_setfield(L, -2, "elapsed");
+  lua_pushinteger(L, connects);
+  lua_setfield(L, -2, "connects");
+  lua_pushinteger(L, lport);
+  lua_setfield(L, -2, "local_port");
+  vn_pushint(L, t->mode == MODE_FILE ? t->out_bytes : dl);
+  lua_setfield(L, -2, "bytes");
+  vn_setstr(L, "primary_ip", ip);
+  lua_pushinteger(L, t->nevents);
+  lua_setfield(L, -2, "events");
+  lua_pushinteger(L, (lua_Integer)(vn_sse_buffered(&t->sse) + t->events.cap + t->body.cap + t->hdrs.cap));
+  lua_setfield(L, -2, "buffered");
+  return 1;
+}
+
+static int l_transfer_tostring(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  lua_pushfstring(L, "venice.Transfer (%s) %p",
+                  t->closed ? "closed" : t->done ? "done" : "running", (void *)t);
+  return 1;
+}
+
+/* }==================== */
+
+void vn_transfer_open(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    { "done", l_transfer_done },
+    { "ready", l_transfer_ready },
+    { "status", l_transfer_status },
+    { "headers", l_transfer_headers },
+    { "body", l_transfer_body },
+    { "json", l_transfer_json },
+    { "next_event", l_transfer_next_event },
+    { "error", l_transfer_error },
+    { "info", l_transfer_info },
+    { "cancel", l_transfer_cancel },
+    { "close", l_transfer_close },
+    { NULL, NULL }
+  };
+  int mod = lua_gettop(L);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  luaL_newmetatable(L, ENGINE_MT);
+  lua_pushcfunction(L, l_engine_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, TRANSFER_MT);
+  lua_createtable(L, 0, sizeof methods / sizeof methods[0]);
+  lua_pushvalue(L, mod);
+  luaL_setfuncs(L, methods, 1);   /* the module as upvalue: error() reaches http_error */
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_transfer_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_transfer_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, l_transfer_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  lua_pushlightuserdata(L, (void *)&VN_DONE_KEY);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &VN_DONE_KEY);
+  lua_setfield(L, mod, "DONE");
+
+  lua_pushcfunction(L, l_request);
+  lua_setfield(L, mod, "request");
+  lua_pushcfunction(L, l_step);
+  lua_setfield(L, mod, "step");
+  lua_pushcfunction(L, l_now);
+  lua_setfield(L, mod, "now");
+}

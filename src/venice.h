@@ -1,0 +1,38 @@
+/* venice.h: what the C files of venice.core share. Nothing here is exported from the module. */
+#ifndef VENICE_H
+#define VENICE_H
+
+#include "compat.h"
+#include <stddef.h>
+
+#define VENICE_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#  define VN_HIDDEN __attribute__((visibility("hidden")))
+#else
+#  define VN_HIDDEN
+#endif
+
+/* A growable byte buffer; owned by whatever embeds it. */
+typedef struct vn_buf {
+  char *p;
+  size_t len, cap;
+} vn_buf;
+
+/* 0 on success, -1 out of memory, -2 the result would exceed limit (0 = no limit). */
+VN_HIDDEN int vn_buf_append(vn_buf *b, const char *s, size_t n, size_t limit);
+VN_HIDDEN void vn_buf_free(vn_buf *b);
+
+/* errors.c: the venice.Error classes. */
+VN_HIDDEN void vn_errors_open(lua_State *L);          /* sets module.errors; module at top */
+/* Pushes a new error of class `cls` ("NetworkError", ...) with `message`. */
+VN_HIDDEN void vn_error_push(lua_State *L, const char *cls, const char *message);
+/* Sets field k of the table at the top to string v (when v is not NULL). */
+VN_HIDDEN void vn_setstr(lua_State *L, const char *k, const char *v);
+/* Seconds to wait from a Retry-After / retry-after-ms header value; negative when absent or unparsable. */
+VN_HIDDEN double vn_retry_after(const char *retry_after_ms, const char *retry_after);
+
+/* transfer.c: the engine on libcurl's multi interface and the transfer objects. */
+VN_HIDDEN void vn_transfer_open(lua_State *L);        /* registers functions into the module at top */
+
+#endif
