@@ -101,6 +101,10 @@ else
     --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=tools/valgrind.supp \
     lua5.4 $BUSTED spec/core_spec.lua spec/errors_spec.lua spec/json_spec.lua
   check "luacheck" luacheck --no-color lua bin spec examples
+  # suites added beside this script: each file calls check, busted_suite or counted_suite
+  for s in tools/suites/*.sh; do
+    [ -f "$s" ] && . "./$s"
+  done
   for f in examples/*.lua; do
     [ -f "$f" ] || continue
     check "example-$(basename "$f" .lua)" env VENICE_BASE_URL="$VENICE_MOCK_URL" VENICE_API_KEY=local-test-key \

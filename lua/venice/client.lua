@@ -594,6 +594,11 @@ function M.new(opts)
     end
   end
   client.request = function(r, cb) return raw_request(client, r, cb) end
+  local api = { call = call, bind = bind, async = async, endpoints = endpoints, tasks = tasks,
+    Stream = Stream, meta = meta }
+  require("venice.pages").attach(client, api)
+  require("venice.jobs").attach(client, api)
+  require("venice.tools").attach(client, api)
   return client
 end
 
