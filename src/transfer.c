@@ -35,6 +35,10 @@ typedef struct vn_engine {
   vn_transfer *active;           /* transfers on the multi handle */
   int nactive;
   int activity;                  /* set by callbacks: something arrived since the last step */
+  lua_State *L;                  /* the state of the C call in progress, for the event-loop hook */
+  int hook_ref;                  /* Lua function(kind, a, b) told of libcurl's sockets and timer */
+  int hook_failed;               /* the hook raised: its message is kept under hook_err_ref */
+  int hook_err_ref;
 } vn_engine;
 
 struct vn_transfer {
@@ -257,25 +261,35 @@ static double engine_check_idle(vn_engine *e) {
   return next;
 }
 
+static void engine_raise_hook_error(lua_State *L, vn_engine *e);
+
 static vn_engine *engine_get(lua_State *L) {
   vn_engine *e;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &VN_ENGINE_KEY);
   e = (vn_engine *)lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (e) return e;
+  if (e) {
+    e->L = L;
+    return e;
+  }
   e = (vn_engine *)lua_newuserdata(L, sizeof *e);
   memset(e, 0, sizeof *e);
   luaL_setmetatable(L, ENGINE_MT);
+  e->hook_ref = e->hook_err_ref = LUA_NOREF;
   e->multi = curl_multi_init();
   if (!e->multi) luaL_error(L, "venice: cannot create a libcurl multi handle");
   curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 64L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &VN_ENGINE_KEY);
+  e->L = L;
   return e;
 }
 
 static int l_engine_gc(lua_State *L) {
   vn_engine *e = (vn_engine *)luaL_checkudata(L, 1, ENGINE_MT);
   int i;
+  luaL_unref(L, LUA_REGISTRYINDEX, e->hook_ref);   /* no calls into Lua while the state closes */
+  e->hook_ref = LUA_NOREF;
+  e->L = NULL;
   while (e->active) {   /* detach what is still running: those transfers are being collected too */
     vn_transfer *t = e->active;
     engine_unlink(t);
@@ -313,6 +327,7 @@ static int l_step(lua_State *L) {
     ts.tv_nsec = (long)((wait_ms - (double)ts.tv_sec * 1000) * 1e6);
     nanosleep(&ts, NULL);
   }
+  engine_raise_hook_error(L, e);
   activity = e->activity;
   e->activity = 0;
   lua_pushinteger(L, e->nactive);
@@ -323,6 +338,91 @@ static int l_step(lua_State *L) {
 static int l_now(lua_State *L) {
   lua_pushnumber(L, vn_now());
   return 1;
+}
+
+/* {==================== an outside event loop (libuv in Neovim) ==================== */
+
+/* libcurl tells which sockets to watch and when to call it back; the hook (a Lua function set by
+ * venice.uv) starts and stops the loop's poll handles and timer at once, before libcurl closes a
+ * socket. It runs under lua_pcall: an error is kept and raised by the next core call instead of
+ * unwinding through libcurl. */
+static void engine_hook(vn_engine *e, const char *kind, lua_Integer a, lua_Integer b) {
+  lua_State *L = e->L;
+  if (!L || e->hook_ref == LUA_NOREF || e->hook_failed) return;
+  if (!lua_checkstack(L, 4)) return;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->hook_ref);
+  lua_pushstring(L, kind);
+  lua_pushinteger(L, a);
+  lua_pushinteger(L, b);
+  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    e->hook_failed = 1;
+    e->hook_err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
+  (void)easy; (void)socketp;
+  engine_hook((vn_engine *)userp, "socket", (lua_Integer)s, what);
+  return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp) {
+  (void)multi;
+  engine_hook((vn_engine *)userp, "timer", timeout_ms, 0);
+  return 0;
+}
+
+static void engine_raise_hook_error(lua_State *L, vn_engine *e) {
+  if (!e->hook_failed) return;
+  e->hook_failed = 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->hook_err_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, e->hook_err_ref);
+  e->hook_err_ref = LUA_NOREF;
+  lua_error(L);
+}
+
+/* core.set_loop_hook(fn | nil): fn("socket", fd, what) with what 1 in, 2 out, 3 both, 4 remove;
+ * fn("timer", ms) with -1 to cancel. With a hook set, the loop calls core.socket_action. */
+static int l_set_loop_hook(lua_State *L) {
+  vn_engine *e = engine_get(L);
+  if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_unref(L, LUA_REGISTRYINDEX, e->hook_ref);
+  e->hook_ref = LUA_NOREF;
+  if (lua_isfunction(L, 1)) {
+    lua_pushvalue(L, 1);
+    e->hook_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+  } else {
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, NULL);
+  }
+  return 0;
+}
+
+/* core.socket_action(fd, events) -> running, activity, idle_next
+ * fd -1 means libcurl's timer fired; events: 1 readable, 2 writable, 4 error. idle_next is the
+ * seconds to the nearest idle-timeout deadline, or nil. */
+static int l_socket_action(lua_State *L) {
+  vn_engine *e = engine_get(L);
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  int ev = (int)luaL_optinteger(L, 2, 0), flags = 0, running = 0, activity;
+  double idle_next;
+  if (ev & 1) flags |= CURL_CSELECT_IN;
+  if (ev & 2) flags |= CURL_CSELECT_OUT;
+  if (ev & 4) flags |= CURL_CSELECT_ERR;
+  curl_multi_socket_action(e->multi, fd < 0 ? CURL_SOCKET_TIMEOUT : (curl_socket_t)fd, flags, &running);
+  engine_collect(e);
+  idle_next = engine_check_idle(e);
+  engine_raise_hook_error(L, e);
+  activity = e->activity;
+  e->activity = 0;
+  lua_pushinteger(L, e->nactive);
+  lua_pushboolean(L, activity);
+  if (idle_next >= 0) lua_pushnumber(L, idle_next); else lua_pushnil(L);
+  return 3;
 }
 
 /* }==================== */
@@ -337,6 +437,7 @@ static vn_transfer *check_transfer(lua_State *L) {
 static void transfer_release(lua_State *L, vn_transfer *t) {
   if (t->closed) return;
   t->closed = 1;
+  if (t->eng) t->eng->L = L;   /* removing the handle may call the loop hook */
   engine_unlink(t);
   if (t->out) {
     fclose(t->out);
@@ -375,6 +476,7 @@ static int l_transfer_close(lua_State *L) {
 static int l_transfer_cancel(lua_State *L) {
   vn_transfer *t = check_transfer(L);
   if (t->running) {
+    t->eng->L = L;
     t->failure = FAIL_CANCEL;
     transfer_finish(t, CURLE_ABORTED_BY_CALLBACK);
   }
@@ -896,4 +998,8 @@ void vn_transfer_open(lua_State *L) {
   lua_setfield(L, mod, "step");
   lua_pushcfunction(L, l_now);
   lua_setfield(L, mod, "now");
+  lua_pushcfunction(L, l_set_loop_hook);
+  lua_setfield(L, mod, "set_loop_hook");
+  lua_pushcfunction(L, l_socket_action);
+  lua_setfield(L, mod, "socket_action");
 }

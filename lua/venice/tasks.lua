@@ -60,6 +60,7 @@ local function resume(task)
   else   -- a bare coroutine.yield() from user code: run it again on the next step
     task.waiting, task.transfer, task.deadline = "sleep", nil, 0
   end
+  if M.on_wait then M.on_wait(task) end
 end
 
 --- Starts fn(...) as a task and runs it until its first wait. Returns the task.
@@ -101,7 +102,7 @@ function M.sleep(seconds)
   end
 end
 
--- Resumes every task whose wait is over; returns how many were resumed.
+--- Resumes every task whose wait is over; returns how many were resumed.
 local function wake()
   local now, n = nil, 0
   local list = {}
@@ -125,7 +126,7 @@ local function wake()
   return n
 end
 
--- Milliseconds until the nearest sleeping task wakes (nil when none sleeps).
+--- Milliseconds until the nearest sleeping task wakes (nil when none sleeps).
 local function next_deadline_ms()
   local best
   for i = 1, #live do
@@ -166,6 +167,9 @@ function M.run()
     end
   end
 end
+
+M.wake = wake
+M.next_deadline_ms = next_deadline_ms
 
 function M.count()
   return #live
