@@ -257,7 +257,8 @@ local function start(client, req, o)
   if req.key then headers[#headers + 1] = "Authorization: Bearer " .. req.key end
   if req.content_type then headers[#headers + 1] = "Content-Type: " .. req.content_type end
   if req.idempotency_key then headers[#headers + 1] = "Idempotency-Key: " .. req.idempotency_key end
-  for _, h in ipairs { client._options.headers, o.headers } do
+  for i = 1, 2 do   -- the client's headers, then the request's (either may be absent)
+    local h = i == 1 and client._options.headers or i == 2 and o.headers
     if h then
       for k, v in pairs(h) do headers[#headers + 1] = k .. ": " .. tostring(v) end
     end
