@@ -466,10 +466,9 @@ local function bind(client, name, spec, force)
     local args, params, o, cb = split_args(spec, ...)
     check_call(name, spec, params, o)
     o = o or {}
-    if force then
-      params = params and setmetatable({}, { __index = params }) or {}
+    if force then   -- a copy: the caller's table is left as it was
       local copy = {}
-      for k, v in pairs(getmetatable(params).__index) do copy[k] = v end
+      for k, v in pairs(params or {}) do copy[k] = v end
       for k, v in pairs(force) do copy[k] = v end
       params = copy
     end
