@@ -5,6 +5,9 @@
 # Every variable below can be overridden on the command line.
 
 LUA_VERSION ?= 5.4
+ifeq ($(filter $(LUA_VERSION),5.1 5.2 5.3 5.4 jit),)
+$(error LUA_VERSION must be one of 5.1 5.2 5.3 5.4 jit (got "$(LUA_VERSION)"))
+endif
 ifeq ($(LUA_VERSION),jit)
 LUA_PC      ?= luajit
 LUA         ?= luajit

@@ -7,6 +7,14 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#if defined(__GNUC__)
+#  define VN_EXPORT __attribute__((visibility("default")))
+#  define VN_UNUSED __attribute__((unused))
+#else
+#  define VN_EXPORT
+#  define VN_UNUSED
+#endif
+
 #if LUA_VERSION_NUM < 502
 /* Lua 5.1 and LuaJIT */
 #  ifndef LUA_OK
@@ -20,14 +28,14 @@
 #  define lua_rawsetp(L, t, p)    vn_compat_rawsetp(L, (t), (p))
 #  define lua_getuservalue(L, i)  lua_getfenv(L, (i))
 #  define lua_setuservalue(L, i)  lua_setfenv(L, (i))
-static int vn_compat_isinteger(lua_State *L, int i) {
+VN_UNUSED static int vn_compat_isinteger(lua_State *L, int i) {
   if (lua_type(L, i) == LUA_TNUMBER) {
     lua_Number n = lua_tonumber(L, i);
     return n == (lua_Number)(lua_Integer)n;
   }
   return 0;
 }
-static void vn_compat_rawsetp(lua_State *L, int t, const void *p) {
+VN_UNUSED static void vn_compat_rawsetp(lua_State *L, int t, const void *p) {
   t = lua_absindex(L, t);
   lua_pushlightuserdata(L, (void *)p);
   lua_insert(L, -2);
@@ -35,7 +43,7 @@ static void vn_compat_rawsetp(lua_State *L, int t, const void *p) {
 }
 /* LuaJIT 2.1 already has these four; plain 5.1 does not. */
 #  if !defined(LUAJIT_VERSION_NUM) && !defined(luaL_newlib)
-static void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+VN_UNUSED static void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   luaL_checkstack(L, nup, "too many upvalues");
   for (; l->name; l++) {
     int i;
@@ -45,11 +53,11 @@ static void luaL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   }
   lua_pop(L, nup);
 }
-static void luaL_setmetatable(lua_State *L, const char *tname) {
+VN_UNUSED static void luaL_setmetatable(lua_State *L, const char *tname) {
   luaL_getmetatable(L, tname);
   lua_setmetatable(L, -2);
 }
-static void *luaL_testudata(lua_State *L, int i, const char *tname) {
+VN_UNUSED static void *luaL_testudata(lua_State *L, int i, const char *tname) {
   void *p = lua_touserdata(L, i);
   if (p && lua_getmetatable(L, i)) {
     luaL_getmetatable(L, tname);
@@ -70,7 +78,7 @@ static void *luaL_testudata(lua_State *L, int i, const char *tname) {
 
 #if LUA_VERSION_NUM == 502
 #  define lua_isinteger(L, i) vn_compat_isinteger52(L, (i))
-static int vn_compat_isinteger52(lua_State *L, int i) {
+VN_UNUSED static int vn_compat_isinteger52(lua_State *L, int i) {
   if (lua_type(L, i) == LUA_TNUMBER) {
     lua_Number n = lua_tonumber(L, i);
     return n == (lua_Number)(lua_Integer)n;
@@ -84,14 +92,6 @@ static int vn_compat_isinteger52(lua_State *L, int i) {
 #  define vn_pushint(L, v) lua_pushnumber(L, (lua_Number)(v))
 #else
 #  define vn_pushint(L, v) lua_pushinteger(L, (lua_Integer)(v))
-#endif
-
-#if defined(__GNUC__)
-#  define VN_EXPORT __attribute__((visibility("default")))
-#  define VN_UNUSED __attribute__((unused))
-#else
-#  define VN_EXPORT
-#  define VN_UNUSED
 #endif
 
 #endif

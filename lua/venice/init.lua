@@ -7,16 +7,59 @@
 -- The namespaces (venice.chat, venice.images, ...) also live on the module itself, bound to a
 -- default client built on first use from $VENICE_API_KEY and $VENICE_BASE_URL.
 
-local ok, core = pcall(require, "venice.core")
-if not ok then
-  local lua = jit and "jit" or _VERSION:match("%d+%.%d+")
-  local where = package.searchpath and package.searchpath("venice.core", package.cpath)
-  error(("venice: cannot load the C core venice.core (%s).\n%s\n"
-    .. "Build it from the venice-lua checkout with: make LUA_VERSION=%s "
-    .. "(then add build/%s/?.so to package.cpath), or install with: make install LUA_VERSION=%s")
-    :format(where and ("found " .. where .. " but it failed to load") or "not found",
-      where and tostring(core) or ("looked in package.cpath: " .. package.cpath), lua, lua, lua), 2)
+-- When venice.core cannot be found or loaded: a message naming the files looked for (or the one
+-- that failed to load) and the make command that builds the core for the running Lua.
+local function core_missing(why)
+  local jit_ = rawget(_G, "jit")
+  local lua = jit_ and "jit" or _VERSION:match("%d+%.%d+")
+  local name = "venice" .. (package.config or "/"):sub(1, 1) .. "core"
+  local tried, found = {}, nil
+  for template in (package.cpath or ""):gmatch("[^;]+") do
+    local file = template:gsub("%?", name)
+    tried[#tried + 1] = file
+    local f = not found and io.open(file, "rb")
+    if f then f:close(); found = file end
+  end
+  local lines = { ("venice: cannot load its C core, the module venice.core, on %s.")
+    :format(jit_ and jit_.version or _VERSION) }
+  if found then
+    local detail = tostring(why):gsub("%s+$", ""):match("([^\n]*)$"):gsub("^%s+", "")
+    lines[#lines + 1] = ("Found %s, but it failed to load: %s"):format(found, detail)
+    if detail:find("undefined symbol", 1, true) then
+      lines[#lines + 1] = "That file was built for another Lua version."
+    end
+  elseif #tried > 0 then
+    lines[#lines + 1] = "Looked for " .. table.concat(tried, ", ") .. " (package.cpath)."
+  else
+    lines[#lines + 1] = "package.cpath is empty."
+  end
+  -- from a checkout this file is <root>/lua/venice/init.lua, beside <root>/Makefile
+  local src = debug and debug.getinfo and debug.getinfo(1, "S").source or ""
+  local root = src:sub(1, 1) == "@" and src:sub(2):match("^(.-)[/\\]?lua[/\\]venice[/\\]init%.lua$")
+  local mk = root and io.open((root == "" and "." or root) .. "/Makefile", "r")
+  if mk then
+    mk:close()
+    local make = root == "" and "make" or ("make -C " .. root)
+    local dir = (root == "" and "" or root .. "/") .. "build/" .. lua
+    local built = io.open(dir .. "/venice/core.so", "rb")
+    if built then built:close() end
+    if built and not found then
+      lines[#lines + 1] = ("It is built in %s/venice/core.so: add %s/?.so to package.cpath "
+        .. "(or LUA_CPATH); %s LUA_VERSION=%s rebuilds it."):format(dir, dir, make, lua)
+    else
+      lines[#lines + 1] = ("Build it with: %s LUA_VERSION=%s (it writes %s/venice/core.so), then add "
+        .. "%s/?.so to package.cpath (or LUA_CPATH),"):format(make, lua, dir, dir)
+    end
+    lines[#lines + 1] = ("or install it with: %s install LUA_VERSION=%s"):format(make, lua)
+  else
+    lines[#lines + 1] = ("Build it in the venice-lua checkout with: make LUA_VERSION=%s (then add "
+      .. "build/%s/?.so to package.cpath), or install it with: make install LUA_VERSION=%s"):format(lua, lua, lua)
+  end
+  return table.concat(lines, "\n")
 end
+
+local ok, core = pcall(require, "venice.core")
+if not ok then error(core_missing(core), 2) end
 
 local tasks = require "venice.tasks"
 local client = require "venice.client"
