@@ -105,7 +105,8 @@ describe("streams", function()
   it("merges tool-call deltas into whole calls", function()
     local tools = { { type = "function", ["function"] = { name = "get_weather", description = "weather",
       parameters = { type = "object", properties = { location = { type = "string" } }, required = { "location" } } } } }
-    local res = assert(client().chat.completions.stream(params("call get_weather for Paris", { tools = tools })):collect())
+    local s = client().chat.completions.stream(params("call get_weather for Paris", { tools = tools }))
+    local res = assert(s:collect())
     local call = res.choices[1].message.tool_calls[1]
     assert.equal("tool_calls", res.choices[1].finish_reason)
     assert.equal("get_weather", call["function"].name)
