@@ -80,6 +80,8 @@ local M = {
   array = core.json_array,
   json = { encode = core.json_encode, decode = core.json_decode, null = core.null },
   Stream = Stream,
+  conversation = require "venice.conversation",
+  citations = require("venice.citations").of,
 }
 
 --- venice.use_uv(uv): let a libuv loop (Neovim's vim.uv or vim.loop, or luv) drive the tasks.

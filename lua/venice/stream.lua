@@ -84,6 +84,9 @@ function Stream:read()
       local err = event_error(v, typ)
       if err then return self:_fail(err) end
       self._n = self._n + 1
+      if type(v) == "table" and type(v.venice_parameters) == "table" then   -- for venice.citations
+        self.venice_parameters = v.venice_parameters
+      end
       if typ ~= "message" or (type(v) == "table" and type(v.type) == "string") then
         -- the Responses API ends with a final event instead of [DONE]
         local kind = type(v) == "table" and v.type or typ
