@@ -71,14 +71,27 @@ test:
 test-quick: all
 	@sh tools/run-tests.sh quick
 
+# Installs venice.core, the Lua modules and the two commands under $(DESTDIR)$(PREFIX); the
+# commands' #! line names the interpreter of LUA_VERSION.
+LUA_FILES   := $(sort $(shell find lua/venice -name '*.lua' 2>/dev/null))
+BIN_FILES   := bin/venice bin/venice-mock
+
 install: $(MODULE)
-	install -d $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR)/venice $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR) $(DESTDIR)$(BINDIR)
 	install -m 755 $(MODULE) $(DESTDIR)$(LIBDIR)/venice/core.so
-	cp -R lua/venice/. $(DESTDIR)$(LUADIR)/venice/
-	install -m 755 bin/venice-mock $(DESTDIR)$(BINDIR)/venice-mock
+	@set -e; for f in $(LUA_FILES); do \
+	  rel=$${f#lua/}; install -d "$(DESTDIR)$(LUADIR)/$${rel%/*}"; \
+	  echo "install -m 644 $$f $(DESTDIR)$(LUADIR)/$$rel"; install -m 644 "$$f" "$(DESTDIR)$(LUADIR)/$$rel"; \
+	done
+	@set -e; for f in $(BIN_FILES); do \
+	  echo "install -m 755 $$f $(DESTDIR)$(BINDIR)/$${f#bin/}"; \
+	  sed '1s|^#!.*|#!/usr/bin/env $(LUA)|' "$$f" > "$(DESTDIR)$(BINDIR)/$${f#bin/}"; \
+	  chmod 755 "$(DESTDIR)$(BINDIR)/$${f#bin/}"; \
+	done
 
 uninstall:
-	rm -rf $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR)/venice $(DESTDIR)$(BINDIR)/venice-mock
+	rm -rf $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR)/venice
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BIN_FILES)))
 
 clean:
 	rm -rf build
