@@ -108,7 +108,7 @@ else
   for f in examples/*.lua; do
     [ -f "$f" ] || continue
     check "example-$(basename "$f" .lua)" env VENICE_BASE_URL="$VENICE_MOCK_URL" VENICE_API_KEY=local-test-key \
-      LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;" LUA_CPATH="$ROOT/build/5.4/?.so;;" lua5.4 "$f"
+      LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;" LUA_CPATH="$ROOT/build/5.4/?.so;;" lua5.4 "$f" </dev/null
   done
 fi
 
