@@ -22,6 +22,7 @@ for chunk in stream do
   if type(chunk.usage) == "table" then usage = chunk.usage end
 end
 io.write("\n")
+io.flush()
 if usage then
   io.stderr:write(("[%d prompt + %d completion tokens]\n"):format(usage.prompt_tokens, usage.completion_tokens))
 end

@@ -557,6 +557,7 @@ function Server:take_fault(req, sub)
       return q.fault
     end
   end
+  return self.default_fault   -- opts.default_fault: for requests with no fault of their own
 end
 
 -- Serves one request inside its coroutine.
