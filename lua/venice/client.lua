@@ -6,6 +6,7 @@ local tasks = require "venice.tasks"
 local endpoints = require "venice.endpoints"
 local Stream = require "venice.stream"
 local meta = require "venice.meta"
+local limiter = require "venice.limiter"
 
 local M = {}
 
@@ -204,50 +205,97 @@ end
 --{==================== the pipeline ====================
 
 local RETRY_STATUS = { [408] = true, [409] = true, [429] = true }
+local MAX_WAIT = 60          -- a server asking for a longer wait gets its error back, not a sleep
 
+-- Whether a failed attempt may be sent again: 408, 409, 429 and 5xx, and connection failures
+-- before any byte of a response (the server has answered nothing, so nothing can be lost).
 local function retryable(err)
   local s = err.status
   if s and s > 0 and err:is(errors.APIError) then return RETRY_STATUS[s] or s >= 500 end
   if err:is(errors.NetworkError) then
-    -- only failures before any response byte: nothing was processed by the server
-    return (s == nil or s == 0) and err.timeout ~= "timeout" and err.timeout ~= "idle_timeout"
+    if s and s > 0 then return false end                              -- a response had begun
+    if err.timeout then return err.timeout == "connect_timeout" end   -- the server may be working
+    return err.code ~= "tls"                                          -- a certificate stays bad
   end
   return false
 end
 
-local function backoff(attempt, err)
-  local ra = err and err.retry_after
-  if ra and ra >= 0 then return ra end
-  local base = 0.5 * 2 ^ (attempt - 1)
-  if base > 8 then base = 8 end
-  return base * (0.75 + math.random() * 0.25)
+-- The wait the server asked for, in seconds, or nil: retry-after-ms and Retry-After (already in
+-- err.retry_after), then for a 429 the reset of the exhausted rate-limit window.
+local function server_wait(err)
+  local ra = err.retry_after
+  if type(ra) == "number" and ra >= 0 then return ra, true end
+  if err.status ~= 429 or type(err.headers) ~= "table" then return nil end
+  local rl = meta.build(429, err.headers).rate_limit
+  local wait
+  if rl.reset_requests and (rl.remaining_requests == nil or rl.remaining_requests <= 0) then
+    wait = rl.reset_requests
+  elseif rl.reset_tokens and rl.remaining_tokens and rl.remaining_tokens <= 0 then
+    wait = rl.reset_tokens
+  end
+  if wait and wait >= 0 then return wait, false end
 end
 
-local function redact(client, err)
-  local key = secrets[client]
+-- Seconds to wait before attempt `attempt + 1`: what the server asked for, else exponential
+-- backoff with jitter (0.5 s doubling, capped at 8 s).
+local function backoff(client, attempt, err)
+  local b0 = client._options._backoff_base or 0.5
+  local base = b0 * 2 ^ (attempt - 1)
+  if base > 16 * b0 then base = 16 * b0 end
+  local jittered = base * (0.75 + math.random() * 0.25)
+  local wait, exact = server_wait(err)
+  if wait == nil then return jittered end
+  if exact then return wait end
+  return wait > jittered and wait or jittered   -- a window reset: never sooner than the backoff
+end
+
+local function scrub(s, key)
+  if type(s) ~= "string" or not s:find(key, 1, true) then return s end
+  return (s:gsub(key:gsub("%p", "%%%0"), "[REDACTED]"))
+end
+
+local function scrub_table(t, key, depth, seen)
+  if depth > 8 or seen[t] then return end
+  seen[t] = true
+  for k, v in pairs(t) do
+    if type(v) == "string" then t[k] = scrub(v, key)
+    elseif type(v) == "table" and getmetatable(v) == nil then scrub_table(v, key, depth + 1, seen) end
+  end
+end
+
+-- Takes the API key out of everything an error shows: message, body, headers, details.
+local function redact(err, key)
   if type(key) ~= "string" or #key < 4 then return err end
-  for _, f in ipairs { "message", "body" } do
-    local v = err[f]
-    if type(v) == "string" and v:find(key, 1, true) then
-      err[f] = v:gsub(key:gsub("%p", "%%%0"), "[REDACTED]")
-    end
+  for _, f in ipairs { "message", "body" } do err[f] = scrub(err[f], key) end
+  for _, f in ipairs { "headers", "details" } do
+    if type(err[f]) == "table" then scrub_table(err[f], key, 0, {}) end
   end
   return err
 end
 
+-- The key for a request: the string given, or what the api_key function returns.
+-- nil, why when there is none.
 local function api_key(client)
   local k = secrets[client]
   if type(k) == "function" then
     local ok, v = pcall(k)
-    if not ok or type(v) ~= "string" or v == "" then return nil end
+    if not ok then return nil, "the api_key function failed: " .. tostring(v) end
+    if type(v) ~= "string" or v == "" then return nil, "the api_key function returned no key" end
     return v
   end
   return k
 end
 
-local function log(client, fmt, ...)
+-- One line per event to the client's logger (log = fn, or stderr with VENICE_LOG=debug); the key
+-- never reaches it. fn(line, fields) gets the line and { event, method, url, attempt, status,
+-- elapsed, wait, error }. A logger that fails never fails the request.
+local function log(client, req, fields, fmt, ...)
   local f = client._log
-  if f then f(fmt:format(...)) end
+  if not f then return end
+  local line = fmt:format(...)
+  if req.key and #req.key >= 4 then line = scrub(line, req.key) end
+  fields.method, fields.url = req.method, req.url
+  pcall(f, line, fields)
 end
 
 -- One attempt: starts the transfer and waits for what the caller needs.
@@ -273,7 +321,7 @@ local function start(client, req, o)
     max_body = o.max_response_bytes or co.max_response_bytes or DEFAULT_MAX_RESPONSE,
     max_event = co.max_event_bytes,
     proxy = co.proxy, noproxy = co.noproxy, ca_file = co.ca_file, ca_path = co.ca_path,
-    insecure = co.insecure,
+    insecure = co.insecure == true,
   }
 end
 
@@ -306,41 +354,68 @@ local function result_of(t, kind, o)
   return res, nil, h
 end
 
--- Sends one request, with retries; returns the finished transfer or nil, err.
--- `req` holds url, method, body/mime, content_type, sse; `o` the per-request options.
+-- Sends one request, with retries; returns the finished transfer (or, for a stream, the transfer
+-- with its first event ready) or nil, err. `req` holds url, method, body/mime, content_type, sse,
+-- key; `o` the per-request options. A stream is never sent again once it has an event: a retry
+-- happens only on a failure before that (an HTTP error status, a connection that failed).
 local function perform(client, req, o, wait_for)
   local max_retries = o.max_retries or client._options.max_retries or 2
+  local lim = client._limiter
+  if lim == nil then
+    lim = limiter.new(client._options) or false
+    client._limiter = lim
+  end
   local attempt = 0
   while true do
     attempt = attempt + 1
+    if lim then lim:acquire() end
     local t = start(client, req, o)
-    log(client, "venice: %s %s (attempt %d)", req.method, req.url, attempt)
+    if lim then lim:hold(t) end
+    log(client, req, { event = "request", attempt = attempt }, "venice: %s %s (attempt %d)",
+      req.method, req.url, attempt)
     tasks.await(t, wait_for)
     local err
-    if t:done() then err = t:error() end
+    local info = t:info()
+    -- a stream with events already decoded is handed over even when its transfer has failed
+    -- since: the events are delivered first, the failure after them
+    if t:done() and not (req.sse and info.events > 0) then err = t:error() end
+    local elapsed = info.elapsed
     if not err then
-      if req.sse or not t:done() then return t end
+      log(client, req, { event = "response", attempt = attempt, status = t:status(), elapsed = elapsed },
+        "venice: %s %s -> %d in %.3fs (attempt %d)", req.method, req.url, t:status(), elapsed, attempt)
       return t
     end
-    log(client, "venice: %s %s failed: %s", req.method, req.url, tostring(err))
     t:close()
-    redact(client, err)
-    local wait = backoff(attempt, err)
-    if attempt > max_retries or not retryable(err) or (err.retry_after and err.retry_after > 60)
-       or not client:_budget_ok() then
-      return nil, err
-    end
     client:_failed()
+    redact(err, req.key)
+    err.attempts = attempt
+    local wait = backoff(client, attempt, err)
+    local stop
+    if attempt > max_retries then
+      stop = ("max_retries (%d) reached"):format(max_retries)
+    elseif not retryable(err) then
+      stop = "not retryable"
+    elseif wait > MAX_WAIT then
+      stop = ("the server asks for a wait of %gs"):format(wait)
+      if err.retry_after == nil then err.retry_after = wait end
+    elseif not client:_budget_ok() then
+      stop = "the client's failure budget is spent"
+    end
+    log(client, req, { event = "error", attempt = attempt, status = err.status, elapsed = elapsed,
+        error = err, wait = not stop and wait or nil },
+      "venice: %s %s failed in %.3fs (attempt %d): %s; %s", req.method, req.url, elapsed, attempt,
+      tostring(err), stop and ("giving up: " .. stop) or ("retrying in %.2fs"):format(wait))
+    if stop then return nil, err end
     tasks.sleep(wait)
   end
 end
 
 -- Builds the request of an endpoint from its arguments; nil, err when params are invalid.
 local function build(client, spec, args, params, o)
-  local key = api_key(client)
+  local key, why = api_key(client)
   if not key and spec.auth ~= "none" then
-    return nil, verror("AuthenticationError",
-      "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
+    return nil, verror("AuthenticationError", why and ("no API key: " .. why)
+      or "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
   end
   local path = spec.path
   local query
@@ -504,13 +579,15 @@ function Client.__tostring(c)
   return ("venice.Client (%s)"):format(c._base_url)
 end
 
--- Venice blocks a client after more than 20 failed requests in 30 s: retries stay well below.
+-- Venice blocks a client for 30 s after more than 20 failed requests in 30 s. Every failed
+-- attempt is counted; a retry is sent only while fewer than FAILURE_BUDGET failures happened in
+-- the last FAILURE_WINDOW seconds, so retries alone never come near the block and leave room
+-- for the caller's own requests.
 local FAILURE_BUDGET, FAILURE_WINDOW = 10, 30
 
 function Client:_failed()
-  local now = core.now()
   local f = self._failures
-  f[#f + 1] = now
+  f[#f + 1] = core.now()
 end
 
 function Client:_budget_ok()
@@ -518,7 +595,7 @@ function Client:_budget_ok()
   local f, keep = self._failures, {}
   for _, at in ipairs(f) do if now - at < FAILURE_WINDOW then keep[#keep + 1] = at end end
   self._failures = keep
-  return #keep < FAILURE_BUDGET
+  return #keep < (self._options._failure_budget or FAILURE_BUDGET)
 end
 
 --- client.request { method, path, query, body, headers, stream, output, ... } -> result | nil, err
@@ -572,6 +649,10 @@ function M.new(opts)
   for _, k in ipairs { "timeout", "connect_timeout", "idle_timeout", "max_retries" } do
     if options[k] < 0 then error(("venice.new: %s must not be negative"):format(k), 2) end
   end
+  for _, k in ipairs { "requests_per_minute", "max_concurrent", "max_response_bytes", "max_event_bytes" } do
+    local v = options[k]
+    if v ~= nil and (v <= 0 or v ~= v) then error(("venice.new: %s must be positive"):format(k), 2) end
+  end
   local client = setmetatable({
     _base_url = base:gsub("/+$", ""),
     _options = options,
@@ -606,4 +687,6 @@ M.Client = Client
 M._call = call
 M._build = build
 M._perform = perform
+M._backoff = backoff
+M._retryable = retryable
 return M

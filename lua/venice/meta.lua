@@ -11,16 +11,18 @@ local store = setmetatable({}, { __mode = "k" })
 local function reset_seconds(v)
   if not v then return nil end
   local n = tonumber(v)
+  if n and (n ~= n or n == math.huge or n == -math.huge) then return nil end
   if n then
     local now = os.time()
     if n > 1e12 then return math.max(0, n / 1000 - now) end     -- epoch milliseconds
     if n > 1e9 then return math.max(0, n - now) end             -- epoch seconds
-    return n
+    return math.max(0, n)
   end
   local total, matched = 0, false
   for num, unit in tostring(v):gmatch("([%d%.]+)(%a+)") do
     local f = ({ ms = 0.001, s = 1, m = 60, h = 3600 })[unit]
-    if f then total, matched = total + tonumber(num) * f, true end
+    local x = tonumber(num)
+    if f and x then total, matched = total + x * f, true end
   end
   return matched and total or nil
 end
@@ -38,10 +40,10 @@ function M.build(status, headers, elapsed)
     status = status,
     headers = headers,
     request_id = headers["x-request-id"] or headers["cf-ray"],
-    rate_limit = {
-      limit_requests = int(headers["x-ratelimit-limit-requests"]),
-      remaining_requests = int(headers["x-ratelimit-remaining-requests"]),
-      reset_requests = reset_seconds(headers["x-ratelimit-reset-requests"]),
+    rate_limit = {   -- Venice's 429 names them x-ratelimit-limit, -remaining, -reset (epoch s)
+      limit_requests = int(headers["x-ratelimit-limit-requests"] or headers["x-ratelimit-limit"]),
+      remaining_requests = int(headers["x-ratelimit-remaining-requests"] or headers["x-ratelimit-remaining"]),
+      reset_requests = reset_seconds(headers["x-ratelimit-reset-requests"] or headers["x-ratelimit-reset"]),
       limit_tokens = int(headers["x-ratelimit-limit-tokens"]),
       remaining_tokens = int(headers["x-ratelimit-remaining-tokens"]),
       reset_tokens = reset_seconds(headers["x-ratelimit-reset-tokens"]),
