@@ -70,8 +70,11 @@ end
 --- stream:read() -> chunk | nil (the end) | nil, err
 function Stream:read()
   if self._closed or self._failed then return nil end
-  if not self:_start() then return self:_fail(self._err) end
   local t = self._t
+  if not t then
+    if not self:_start() then return self:_fail(self._err) end
+    t = self._t
+  end
   while true do
     local v, typ, _, derr = t:next_event(true)
     if v == DONE then
@@ -80,6 +83,13 @@ function Stream:read()
       return nil
     elseif v == false then
       return self:_fail(stream_error("an event's data is not JSON: " .. tostring(derr), { code = "malformed_event" }))
+    elseif typ == "message" and type(v) == "table" and v.error == nil and v.type == nil then
+      -- the common chunk (no error, not a Responses API event): what the general branch below
+      -- does for it, without its checks
+      self._n = self._n + 1
+      local vp = v.venice_parameters
+      if vp ~= nil and type(vp) == "table" then self.venice_parameters = vp end   -- for venice.citations
+      return v
     elseif v ~= nil then
       local err = event_error(v, typ)
       if err then return self:_fail(err) end
