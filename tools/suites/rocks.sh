@@ -1,0 +1,175 @@
+# Packaging (sourced by tools/run-tests.sh): the rockspecs, `luarocks make` into a temporary tree
+# for Lua 5.4 and 5.1 with the installed copy used from a clean environment, and the LuaLS types
+# (in sync with lua/venice/endpoints.lua, and naming every public function).
+
+ROCKS_DIR="$TMP/rocks"
+mkdir -p "$ROCKS_DIR"
+
+# The rockspec lists every module under lua/venice with its file, and nothing else; its C sources
+# are the Makefile's; it installs both commands; both rockspecs build the same way.
+rocks_modules() {
+  lua5.4 - <<'EOF'
+local function load_spec(path)
+  local env = {}
+  local chunk = assert(loadfile(path, "t", env))
+  chunk()
+  return env
+end
+local failed = false
+local function bad(fmt, ...) print(fmt:format(...)) failed = true end
+
+local files = {}
+local p = io.popen("find lua/venice -name '*.lua' | sort")
+for f in p:lines() do
+  local m = f:gsub("^lua/", ""):gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", ".")
+  files[m] = f
+end
+p:close()
+
+local mk = io.open("Makefile"):read("*a")
+local src = {}
+for f in (mk:match("\nSRC%s*:=%s*([^\n]+)") or ""):gmatch("%S+") do src[#src + 1] = f end
+
+local specs = { "rockspec/venice-scm-1.rockspec", "rockspec/venice-0.1.0-1.rockspec" }
+local builds = {}
+for _, path in ipairs(specs) do
+  local spec = load_spec(path)
+  local mods = spec.build.modules
+  for m, f in pairs(files) do
+    if mods[m] == nil then bad('%s: missing module, add:    ["%s"] = "%s",', path, m, f)
+    elseif mods[m] ~= f then bad("%s: %s is %s, not %s", path, m, tostring(mods[m]), f) end
+  end
+  for m, f in pairs(mods) do
+    if m ~= "venice.core" and not files[m] then bad("%s: %s (%s) is not in lua/venice", path, m, tostring(f)) end
+  end
+  local core = mods["venice.core"]
+  if type(core) ~= "table" or table.concat(core.sources, " ") ~= table.concat(src, " ") then
+    bad("%s: venice.core sources differ from the Makefile's SRC (%s)", path, table.concat(src, " "))
+  end
+  local bin = spec.build.install and spec.build.install.bin or {}
+  for _, cmd in ipairs { "venice", "venice-mock" } do
+    if bin[cmd] ~= "bin/" .. cmd then bad("%s: build.install.bin lacks %s", path, cmd) end
+  end
+  builds[#builds + 1] = spec
+end
+-- the two rockspecs differ only in version and source
+local function dump(v, out)
+  if type(v) ~= "table" then out[#out + 1] = tostring(v) return out end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    out[#out + 1] = k .. "="
+    dump(v[k] ~= nil and v[k] or v[tonumber(k)], out)
+  end
+  return out
+end
+for _, field in ipairs { "build", "dependencies", "external_dependencies", "description" } do
+  if table.concat(dump(builds[1][field], {}), ";") ~= table.concat(dump(builds[2][field], {}), ";") then
+    bad("%s differs between the two rockspecs", field)
+  end
+end
+local n = 0
+for _ in pairs(files) do n = n + 1 end
+print(("rockspecs: %d modules checked"):format(n))
+os.exit(failed and 1 or 0)
+EOF
+}
+
+# rocks_make VERSION: luarocks make from a copy of the checkout (the build writes objects into it).
+rocks_make() {
+  rm -rf "$ROCKS_DIR/src-$1" "$ROCKS_DIR/tree-$1"
+  mkdir -p "$ROCKS_DIR/src-$1"
+  cp -R src lua bin docs types rockspec "$ROCKS_DIR/src-$1/" || return 1
+  (cd "$ROCKS_DIR/src-$1" && luarocks --lua-version "$1" make --deps-mode=none --tree "$ROCKS_DIR/tree-$1" \
+    rockspec/venice-scm-1.rockspec)
+}
+
+# rocks_use LUA VERSION: require venice from the tree alone, then a chat completion.
+rocks_use() {
+  tree="$ROCKS_DIR/tree-$2"
+  (cd "$ROCKS_DIR" && env -i LUA_PATH="$tree/share/lua/$2/?.lua;$tree/share/lua/$2/?/init.lua" \
+    LUA_CPATH="$tree/lib/lua/$2/?.so" "$1" - "$VENICE_MOCK_URL" "$tree" <<'EOF'
+local url, tree = arg[1], arg[2]
+local venice = require "venice"
+local src = debug.getinfo(venice.new, "S").source
+assert(src:sub(1, #tree + 1) == "@" .. tree, "venice came from " .. src)
+for _, m in ipairs { "venice.mock", "venice.mock.routes", "venice.stream", "venice.tasks" } do
+  assert(package.searchpath == nil or package.searchpath(m, package.path), m .. " is not installed")
+end
+local res = assert(venice.new({ base_url = url, api_key = "rocks-key", max_retries = 0 }).chat.completions.create {
+  model = "m", messages = { { role = "user", content = "from the rock" } },
+})
+assert(res.choices[1].message.content:find("You said: from the rock", 1, true))
+print(_VERSION .. ": " .. res.choices[1].message.content)
+EOF
+  )
+}
+
+# The command LuaRocks installed, from an environment with only the API settings.
+rocks_cli() {
+  out=$(cd "$ROCKS_DIR" && env -i VENICE_BASE_URL="$VENICE_MOCK_URL" VENICE_API_KEY=rocks-key \
+    "$ROCKS_DIR/tree-$1/bin/venice" chat "from the rock command") || return 1
+  echo "$out"
+  case "$out" in *"You said: from the rock command"*) return 0 ;; esac
+  return 1
+}
+
+# Every function of the module and of a client's namespaces is described in types/venice.lua.
+types_cover_api() {
+  LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;" LUA_CPATH="$ROOT/build/5.4/?.so;;" lua5.4 - <<'EOF'
+local venice = require "venice"
+local text = io.open("types/venice.lua"):read("*a")
+local missing, n = {}, 0
+local function want(pattern, what)
+  n = n + 1
+  if not text:find(pattern) then missing[#missing + 1] = what end
+end
+local function esc(s) return (s:gsub("%p", "%%%0")) end
+for k, v in pairs(venice) do
+  if type(k) == "string" and k:sub(1, 1) ~= "_" then
+    if type(v) == "function" then want("\nfunction venice%." .. esc(k) .. "%(", "venice." .. k)
+    else want("\n%-%-%-@field " .. esc(k) .. " ", "venice." .. k) end
+  end
+end
+local function walk(t, path, seen)
+  if seen[t] then return end
+  seen[t] = true
+  local keys = {}
+  for k in pairs(t) do if type(k) == "string" and k:sub(1, 1) ~= "_" then keys[#keys + 1] = k end end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    if type(v) == "function" then
+      if path == "" then
+        want("\n%-%-%-@field " .. esc(k) .. " fun", "client." .. k)
+      else
+        want("\nfunction ns_" .. esc(path:gsub("%.", "_")) .. "%." .. esc(k) .. "%(", "client." .. path .. "." .. k)
+      end
+    elseif type(v) == "table" and getmetatable(v) == nil then
+      walk(v, path == "" and k or (path .. "." .. k), seen)
+    end
+  end
+end
+walk(venice.new { api_key = "types-check" }, "", {})
+for _, name in ipairs { "read", "collect", "close", "meta" } do want("\nfunction Stream:" .. name .. "%(", "Stream:" .. name) end
+for _, name in ipairs { "done", "result", "cancel" } do want("\nfunction Task:" .. name .. "%(", "Task:" .. name) end
+for name in pairs(venice.errors) do want("\n%-%-%-@field " .. esc(name) .. " venice%.ErrorClass", "errors." .. name) end
+table.sort(missing)
+for _, m in ipairs(missing) do print("types/venice.lua does not describe " .. m) end
+print(("types: %d names checked, %d missing"):format(n, #missing))
+os.exit(#missing == 0 and 0 or 1)
+EOF
+}
+
+check "rockspec-lint-scm" luarocks lint rockspec/venice-scm-1.rockspec
+check "rockspec-lint-0.1.0" luarocks lint rockspec/venice-0.1.0-1.rockspec
+check "rockspec-modules" rocks_modules
+check "types-up-to-date" lua5.4 tools/gen-types.lua --check
+check "types-cover-api" types_cover_api
+for rocks_v in 5.4 5.1; do
+  check "rock-make-$rocks_v" rocks_make $rocks_v
+  check "rock-use-$rocks_v" rocks_use "lua$rocks_v" $rocks_v
+  check "rock-command-$rocks_v" rocks_cli $rocks_v
+done
+check "rock-use-5.1-luajit" rocks_use luajit 5.1
