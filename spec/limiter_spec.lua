@@ -85,7 +85,7 @@ describe("requests_per_minute", function()
     venice.run()
     for _, t in ipairs(tasks) do assert.is_table((t:result())) end
     assert.is_true(ticker:done())
-    assert.is_true(ticks >= 15, "the other task ran while the limited ones waited: " .. ticks)
+    assert.is_true(ticks >= 8, "the other task ran while the limited ones waited: " .. ticks)
   end)
 end)
 
@@ -111,12 +111,12 @@ describe("max_concurrent", function()
   end)
 
   it("lets all through at once when the limit allows", function()
-    mock.fault("/chat/completions", { delay_ms = 200 }, -1)
+    mock.fault("/chat/completions", { delay_ms = 300 }, -1)
     local c = client { max_concurrent = 5 }
     local t0 = core.now()
     for _ = 1, 5 do venice.spawn(function() return chat(c) end) end
     venice.run()
-    assert.is_true(core.now() - t0 < 0.5)
+    assert.is_true(core.now() - t0 < 0.9)   -- one at a time: 1.5 s
   end)
 
   it("holds a place for an open stream until it ends or is closed", function()

@@ -228,7 +228,7 @@ local function server_wait(err)
   if err.status ~= 429 or type(err.headers) ~= "table" then return nil end
   local rl = meta.build(429, err.headers).rate_limit
   local wait
-  if rl.reset_requests and (rl.remaining_requests == nil or rl.remaining_requests <= 0) then
+  if rl.reset_requests then
     wait = rl.reset_requests
   elseif rl.reset_tokens and rl.remaining_tokens and rl.remaining_tokens <= 0 then
     wait = rl.reset_tokens
