@@ -33,7 +33,7 @@
 ---@field insecure? boolean skip TLS verification (testing only)
 ---@field max_response_bytes? integer cap on a buffered response body (default 64 MiB)
 ---@field max_event_bytes? integer cap on one server-sent event
----@field log? fun(line: string) receives one line per attempt and failure (never the key); $VENICE_LOG=debug logs to stderr
+---@field log? fun(line: string, fields: table) one line per response and failure, with fields { event, attempt, status, elapsed, method, url, error?, wait? } (never the key); $VENICE_LOG=debug logs to stderr
 ---@field user_agent? string replaces the User-Agent header
 ---@field requests_per_minute? number client-side rate limit
 ---@field max_concurrent? integer client-side cap on requests in flight
@@ -125,16 +125,19 @@ local Error = {}
 ---@return boolean
 function Error:is(class) end
 
+---An error class; calling it makes an error of that class (for tests and wrappers):
+---`venice.errors.NotFoundError { message = "...", status = 404 }`.
 ---@class venice.ErrorClass
 ---@field name string
 ---@field type? string
 ---@field parent? venice.ErrorClass
+---@overload fun(fields?: string|{ message?: string, status?: integer, code?: string, param?: string, details?: any }): venice.Error
 local ErrorClass = {}
 
----Makes an error of this class (for tests and wrappers): `venice.errors.NotFoundError.new { message = "..." }`.
----@param fields string|{ message?: string, status?: integer, code?: string, param?: string, details?: any }
+---The same as calling the class: `venice.errors.NotFoundError:new { message = "..." }`.
+---@param fields? string|{ message?: string, status?: integer, code?: string, param?: string, details?: any }
 ---@return venice.Error
-function ErrorClass.new(fields) end
+function ErrorClass:new(fields) end
 
 ---@class venice.Errors
 ---@field Error venice.ErrorClass the base of all
