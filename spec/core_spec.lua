@@ -128,7 +128,7 @@ describe("clients", function()
   it("fails clearly without an API key, before sending", function()
     -- the environment may carry a key: take it out of the picture with an empty key function
     local c = venice.new { base_url = mock.url(), api_key = function() return nil end }
-    local res, err = c.models.list()
+    local res, err = c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } }
     assert.is_nil(res)
     assert.is_true(err:is(venice.errors.AuthenticationError))
     assert.matches("API key", err.message)
