@@ -128,7 +128,7 @@ static void decide_mode(vn_transfer *t) {
   if (t->status >= 200 && t->status < 300) {
     if (t->want_sse && (!ctype || strstr(ctype, "event-stream")))
       t->mode = MODE_SSE;
-    else if (t->out_path) {
+    else if (t->out_path && !(ctype && strstr(ctype, "json"))) {   /* JSON stays in memory */
       t->out = fopen(t->out_path, "wb");
       t->mode = MODE_FILE;
     }
@@ -526,7 +526,7 @@ static FILE *to_file(lua_State *L, int idx) {
 
 /* Builds the multipart body from a list of parts
  *   { name = "image", data = <string> | path = <file path> | file = <open file handle>,
- *     filename = "x.png", type = "image/png" }
+ *     offset = <where to start reading the file handle>, filename = "x.png", type = "image/png" }
  * Returns NULL with a message pushed on failure. */
 static const char *build_mime(lua_State *L, vn_transfer *t, int idx) {
   size_t i, n = (size_t)lua_rawlen(L, idx);
@@ -558,6 +558,9 @@ static const char *build_mime(lua_State *L, vn_transfer *t, int idx) {
       f = to_file(L, -1);
       lua_pop(L, 1);
       if (!f) return "a multipart part needs data, path or an open file";
+      lua_getfield(L, pi, "offset");   /* where the upload starts: the same on every retry */
+      if (lua_type(L, -1) == LUA_TNUMBER) fseek(f, (long)lua_tonumber(L, -1), SEEK_SET);
+      lua_pop(L, 1);
       {
         long pos = ftell(f), end = -1;
         if (pos >= 0 && fseek(f, 0, SEEK_END) == 0) {
@@ -579,8 +582,8 @@ static const char *build_mime(lua_State *L, vn_transfer *t, int idx) {
 /* core.request(opts) -> transfer
  * opts: url, method, headers (list of "Name: value"), body (string), mime (list of parts),
  * timeout, connect_timeout, idle_timeout (seconds; 0 = none), sse (decode an event stream),
- * output (path for a successful body), max_body (bytes held in memory), max_event (SSE cap),
- * proxy, noproxy, ca_file, ca_path, insecure, verbose.
+ * output (path for a successful body that is not JSON), max_body (bytes held in memory),
+ * max_event (SSE cap), proxy, noproxy, ca_file, ca_path, insecure, verbose.
  * The transfer starts at once; core.step() moves it on. */
 static int l_request(lua_State *L) {
   vn_engine *e = engine_get(L);

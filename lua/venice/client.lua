@@ -6,6 +6,7 @@ local tasks = require "venice.tasks"
 local endpoints = require "venice.endpoints"
 local Stream = require "venice.stream"
 local meta = require "venice.meta"
+local upload = require "venice.upload"
 local limiter = require "venice.limiter"
 
 local M = {}
@@ -84,9 +85,9 @@ local function query_string(params)
   for _, k in ipairs(keys) do
     local v = params[k]
     if type(v) == "table" then
-      for _, item in ipairs(v) do out[#out + 1] = urlencode(k) .. "=" .. urlencode(item) end
+      for _, item in ipairs(v) do out[#out + 1] = urlencode(k) .. "=" .. urlencode(upload.text_of(item)) end
     elseif v ~= null then
-      out[#out + 1] = urlencode(k) .. "=" .. urlencode(v)
+      out[#out + 1] = urlencode(k) .. "=" .. urlencode(upload.text_of(v))
     end
   end
   return table.concat(out, "&")
@@ -113,9 +114,11 @@ local function validate(spec, params)
       return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
     end
   end
+  local files = {}   -- uploads are checked by venice.upload, not as the schema's strings
+  for _, f in ipairs(spec.files or {}) do files[f] = true end
   for field, want in pairs(spec.types or {}) do
     local v = params[field]
-    if v ~= nil and v ~= null and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
+    if v ~= nil and v ~= null and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
       return verror("ValidationError", ("'%s' must be %s %s, got %s"):format(field,
         (want == "integer" or want == "array" or want == "object") and "an" or "a", want, type(v)),
         { param = field })
@@ -156,48 +159,29 @@ local function encode_body(spec, params)
   return body
 end
 
-local function file_part(name, v)
-  local t = type(v)
-  if t == "string" then return { name = name, data = v, filename = name }
-  elseif io.type(v) == "file" then return { name = name, file = v, filename = name }
-  elseif t == "table" and (v.path or v.data or v.file) then
-    return { name = name, path = v.path, data = v.data, file = v.file,
-      filename = v.filename or (v.path and v.path:match("[^/\\]+$")) or name, type = v.type or v.content_type }
+-- Multipart parts from params: file fields as uploads, everything else as text (JSON for tables).
+local function mime_parts(spec, params)
+  local parts, why, field = upload.parts(spec, params, core.json_encode, null)
+  if not parts then return nil, verror("ValidationError", why, { param = field }) end
+  return parts
+end
+
+-- A header given on the client or for this request (case-insensitive name), or nil.
+local function given_header(client, o, name)
+  name = name:lower()
+  for _, h in ipairs { o.headers or {}, client._options.headers or {} } do
+    for k, v in pairs(h) do
+      if type(k) == "string" and k:lower() == name and v ~= nil and v ~= "" then return v end
+    end
   end
 end
 
--- Multipart parts from params: file fields as uploads, everything else as text (JSON for tables).
-local function mime_parts(spec, params)
-  local files = {}
-  for _, f in ipairs(spec.files or {}) do files[f] = true end
-  local parts = {}
-  local keys = {}
-  for k in pairs(params) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local v = params[k]
-    if files[k] and type(v) == "table" and v[1] ~= nil and not v.path then
-      for _, item in ipairs(v) do
-        local p = file_part(k, item)
-        if not p then
-          return nil, verror("ValidationError", ("'%s' has an item that is not a file"):format(k), { param = k })
-        end
-        parts[#parts + 1] = p
-      end
-    elseif files[k] or io.type(v) == "file" or (type(v) == "table" and v.path) then
-      local p = file_part(k, v)
-      if not p then
-        return nil, verror("ValidationError", ("'%s' must be bytes, an open file or { path = ... }"):format(k),
-          { param = k })
-      end
-      parts[#parts + 1] = p
-    elseif type(v) == "table" then
-      parts[#parts + 1] = { name = k, data = core.json_encode(v) }
-    elseif v ~= null then
-      parts[#parts + 1] = { name = k, data = tostring(v) }
-    end
-  end
-  return parts
+local function accepts(spec, how)
+  local a = spec.auth
+  if a == nil then return how == "bearer" end
+  if type(a) == "string" then return a == how end
+  for _, v in ipairs(a) do if v == how then return true end end
+  return false
 end
 
 --}====================
@@ -325,33 +309,51 @@ local function start(client, req, o)
   }
 end
 
--- Shapes a finished, successful transfer into the result of its kind.
+local function malformed(t, h, err, body)
+  return nil, core.error("Error", { message = "malformed JSON in the response: " .. tostring(err),
+    code = "malformed_response", status = t:status(), body = body:sub(1, 2000), headers = h })
+end
+
+-- Shapes a finished, successful transfer into the result of its kind: "json", "text", "binary"
+-- ({ data, content_type }), or "auto" (JSON when the response says so, else binary). With
+-- opts.output the core has streamed a body that is not JSON into that file: the result is then
+-- { path, bytes, content_type }; a JSON answer (a job still processing) stays a decoded table.
 local function result_of(t, kind, o)
   local h = t:headers()
   local ctype = h["content-type"] or ""
-  if kind == "auto" then
-    kind = (ctype == "" or ctype:find("json", 1, true)) and "json" or "binary"
-  end
-  local res
-  if o.output and kind ~= "json" then
-    res = { path = o.output, bytes = t:info().bytes, content_type = ctype }
-  elseif kind == "json" then
-    if t:status() == 204 or (t:info().bytes == 0) then
-      res = {}
-    else
-      local v, err = t:json()
-      if v == nil then
-        return nil, core.error("Error", { message = "malformed JSON in the response: " .. err,
-          code = "malformed_response", status = t:status(), body = t:body():sub(1, 2000), headers = h })
-      end
-      res = v
+  local is_json = ctype == "" or ctype:find("json", 1, true) ~= nil
+  if kind == "auto" then kind = is_json and "json" or "binary" end
+  local bytes = t:info().bytes
+  local body = t:body()
+  local in_file = o.output and body == "" and bytes > 0
+  if kind == "json" then
+    if in_file then   -- a JSON operation answered with another content type: read it back
+      local f = io.open(o.output, "rb")
+      body = f and f:read("*a") or ""
+      if f then f:close() end
+      os.remove(o.output)
     end
-  elseif kind == "text" then
-    res = t:body()
-  else
-    res = { data = t:body(), content_type = ctype }
+    if t:status() == 204 or body == "" then return {}, nil, h end
+    local v, err
+    if in_file then v, err = core.json_decode(body) else v, err = t:json() end
+    if v == nil then return malformed(t, h, err, body) end
+    return v, nil, h
   end
-  return res, nil, h
+  if o.output then
+    if not in_file then   -- an empty body, or JSON on a binary operation: the file gets it all the same
+      local f, err = io.open(o.output, "wb")
+      if not f then
+        return nil, core.error("Error", { message = "cannot write " .. o.output .. ": " .. tostring(err),
+          code = "write_failed", status = t:status(), headers = h })
+      end
+      f:write(body)
+      f:close()
+      bytes = #body
+    end
+    return { path = o.output, bytes = bytes, content_type = ctype }, nil, h
+  end
+  if kind == "text" then return body, nil, h end
+  return { data = body, content_type = ctype }, nil, h
 end
 
 -- Sends one request, with retries; returns the finished transfer (or, for a stream, the transfer
@@ -413,7 +415,12 @@ end
 -- Builds the request of an endpoint from its arguments; nil, err when params are invalid.
 local function build(client, spec, args, params, o)
   local key, why = api_key(client)
-  if not key and spec.auth ~= "none" then
+  -- the key goes to operations that take one, unless the request signs in with a wallet instead
+  local siwx = accepts(spec, "siwx") and given_header(client, o, "SIGN-IN-WITH-X")
+  if not accepts(spec, "bearer") or siwx then key = nil end
+  -- (a missing key fails before sending even where the API would answer anonymously: it is
+  -- nearly always a configuration mistake; operations that take no key never need one)
+  if not key and accepts(spec, "bearer") and not siwx then
     return nil, verror("AuthenticationError", why and ("no API key: " .. why)
       or "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
   end
@@ -433,20 +440,50 @@ local function build(client, spec, args, params, o)
   end
   local req = { method = spec.method, key = key, sse = false }
   params = params or {}
+  for name, h in pairs(spec.headers or {}) do
+    if h.required and not given_header(client, o, name) then
+      return nil, verror("ValidationError", ("the %s header is required (pass it in opts.headers)"):format(name),
+        { param = name })
+    end
+  end
+  if spec.body == "query" then   -- true/false where the API takes the strings "true"/"false"
+    local copy
+    for k, v in pairs(params) do
+      if type(v) == "boolean" and spec.types and spec.types[k] == "string" then
+        copy = copy or {}
+        copy[k] = tostring(v)
+      end
+    end
+    if copy then
+      for k, v in pairs(params) do if copy[k] == nil then copy[k] = v end end
+      params = copy
+    end
+  end
   local body_any = spec.body_any
   if not body_any then
     local err = validate(spec, params)
     if err then return nil, err end
   end
+  local as_json = false
+  if spec.body == "multipart" then
+    local bad
+    as_json, bad = upload.wants_json(spec, params, o)
+    if as_json == nil then return nil, verror("ValidationError", bad, { param = "encoding" }) end
+    if as_json then
+      local field
+      params, bad, field = upload.json_params(spec, params)
+      if not params then return nil, verror("ValidationError", bad, { param = field }) end
+    end
+  end
   if spec.stream and params.stream == true then req.sse = true end
   if spec.body == "query" or (spec.body == nil and next(params) ~= nil and spec.method == "GET") then
     query = query or {}
     for k, v in pairs(params) do query[k] = v end
-  elseif spec.body == "multipart" then
+  elseif spec.body == "multipart" and not as_json then
     local parts, err = mime_parts(spec, params)
     if not parts then return nil, err end
     req.mime = parts
-  elseif spec.body == "json" or (spec.body == nil and next(params) ~= nil) then
+  elseif spec.body == "json" or as_json or (spec.body == nil and next(params) ~= nil) then
     local body, err = encode_body(spec, params)
     if not body then return nil, err end
     req.body, req.content_type = body, "application/json"
@@ -484,6 +521,7 @@ local function call(client, spec, args, params, o)
   t:close()
   if not res then return nil, rerr end
   if type(res) == "table" then meta.attach(res, status, headers, info.elapsed) end
+  meta.warn_deprecation(client, headers, params)
   return res
 end
 
@@ -687,6 +725,7 @@ M.Client = Client
 M._call = call
 M._build = build
 M._perform = perform
+M._result_of = result_of
 M._backoff = backoff
 M._retryable = retryable
 return M

@@ -34,6 +34,21 @@ local function int(v)
   return n
 end
 
+-- "true"/"false" headers: true, false, or nil when absent.
+local function flag(v)
+  if v == nil then return nil end
+  v = tostring(v):lower()
+  return v == "true" or v == "1"
+end
+
+-- The model deprecation notice of a response, or nil: { warning, date, deprecated, replacement }.
+local function deprecation(headers)
+  local warning, date = headers["x-venice-model-deprecation-warning"], headers["x-venice-model-deprecation-date"]
+  local dep, repl = headers["x-venice-deprecated"], headers["x-venice-deprecated-replacement"]
+  if not (warning or date or flag(dep) or repl) then return nil end
+  return { warning = warning, date = date, deprecated = flag(dep) or nil, replacement = repl }
+end
+
 function M.build(status, headers, elapsed)
   headers = headers or {}
   return {
@@ -49,15 +64,49 @@ function M.build(status, headers, elapsed)
       reset_tokens = reset_seconds(headers["x-ratelimit-reset-tokens"]),
     },
     balance_remaining = tonumber(headers["x-balance-remaining"] or headers["x-venice-balance-usd"]),
-    deprecation = headers["x-venice-model-deprecation-warning"] and {
-      warning = headers["x-venice-model-deprecation-warning"],
-      date = headers["x-venice-model-deprecation-date"],
+    deprecation = deprecation(headers),
+    content_violation = flag(headers["x-venice-is-content-violation"]),
+    blurred = flag(headers["x-venice-is-blurred"]),
+    model = (headers["x-venice-model-id"] or headers["x-venice-model-name"]) and {
+      id = headers["x-venice-model-id"], name = headers["x-venice-model-name"],
     } or nil,
-    content_violation = headers["x-venice-is-content-violation"] == "true" or nil,
-    blurred = headers["x-venice-is-blurred"] == "true" or nil,
     next_cursor = headers["x-next-cursor"],
+    pagination = headers["x-pagination-page"] and {
+      page = int(headers["x-pagination-page"]),
+      limit = int(headers["x-pagination-limit"]),
+      total = int(headers["x-pagination-total"]),
+      total_pages = int(headers["x-pagination-total-pages"]),
+    } or nil,
     elapsed = elapsed,
   }
+end
+
+-- Models already warned about, per client (weak keys).
+local warned = setmetatable({}, { __mode = "k" })
+
+--- Logs a model's deprecation notice once per client and model: to the client's log function
+--- (line, { event = "deprecation", model, warning, date, replacement }), else to stderr.
+function M.warn_deprecation(client, headers, params)
+  local d = headers and deprecation(headers)
+  if not d or type(client) ~= "table" then return end
+  local model = type(params) == "table" and (params.model or params.modelId)
+  if type(model) ~= "string" then model = headers["x-venice-model-id"] or headers["x-venice-model-name"] end
+  model = type(model) == "string" and model or "(unknown model)"
+  local seen = warned[client]
+  if not seen then seen = {}; warned[client] = seen end
+  if seen[model] then return end
+  seen[model] = true
+  local line = ("venice: model %s is deprecated"):format(model)
+  if d.date then line = line .. (" (deprecation date %s)"):format(d.date) end
+  if d.warning then line = line .. ": " .. d.warning end
+  if d.replacement then line = line .. ("; use %s instead"):format(d.replacement) end
+  local log = client._log
+  if log then
+    pcall(log, line, { event = "deprecation", model = model, warning = d.warning, date = d.date,
+      replacement = d.replacement })
+  else
+    io.stderr:write(line, "\n")
+  end
 end
 
 function M.attach(obj, status, headers, elapsed)
@@ -69,7 +118,8 @@ function M.set(obj, m)
   store[obj] = m
 end
 
---- venice.meta(result_or_stream) -> { status, headers, request_id, rate_limit, balance_remaining, elapsed }
+--- venice.meta(result_or_stream) -> { status, headers, request_id, rate_limit, balance_remaining,
+--- deprecation, content_violation, blurred, model, next_cursor, pagination, elapsed }
 function M.of(obj)
   if type(obj) ~= "table" then return nil end
   local m = store[obj]

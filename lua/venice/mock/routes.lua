@@ -10,6 +10,14 @@ local modules = {
   "venice.mock.routes.chat",
   "venice.mock.routes.models",
   "venice.mock.routes.embeddings",
+  -- the rest of the API (venice.mock.routes.support holds what they share)
+  "venice.mock.routes.catalog",
+  "venice.mock.routes.images",
+  "venice.mock.routes.audio",
+  "venice.mock.routes.jobs",
+  "venice.mock.routes.account",
+  "venice.mock.routes.characters",
+  "venice.mock.routes.augment",
 }
 
 local routes = {}
