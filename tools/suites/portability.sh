@@ -50,6 +50,11 @@ for port_v in 5.1 5.2 5.3; do
     continue
   fi
   check "build-$port_v" make --no-print-directory all LUA_VERSION=$port_v
+  # what the specs and the local server's helpers load (Debian ships them for every version)
+  check "modules-$port_v" "$port_lua" -e 'for _, m in ipairs { "cjson", "socket", "luv" } do
+    local ok, err = pcall(require, m)
+    if not ok then error(m .. " does not load: " .. tostring(err) .. " (run: make deps)") end
+  end'
   if "$port_lua" -e 'require "busted.runner"; require "luassert"' >/dev/null 2>&1; then
     busted_suite "busted-$port_v-smoke" "$port_lua" $BUSTED $PORT_SPECS
   else
