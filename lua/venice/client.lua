@@ -107,34 +107,108 @@ local TYPE_CHECKS = {
   object = function(v) return type(v) == "table" end,
 }
 
+-- An empty list to read from where a spec leaves a field out (never written to).
+local EMPTY = setmetatable({}, { __newindex = function() error("venice: internal: EMPTY is read-only", 2) end })
+
+local function set_of(list)
+  local set = {}
+  for _, v in ipairs(list or EMPTY) do set[v] = true end
+  return set
+end
+
+local function accepts(spec, how)
+  local a = spec.auth
+  if a == nil then return how == "bearer" end
+  if type(a) == "string" then return a == how end
+  for _, v in ipairs(a) do if v == how then return true end end
+  return false
+end
+
+-- What every call of an endpoint needs to know about its spec, computed on its first call.
+local spec_facts = setmetatable({}, { __mode = "k" })
+local function facts_of(spec)
+  local f = spec_facts[spec]
+  if f then return f end
+  local ntypes, nenums = 0, 0
+  for _ in pairs(spec.types or EMPTY) do ntypes = ntypes + 1 end
+  for _ in pairs(spec.enums or EMPTY) do nenums = nenums + 1 end
+  local required_headers = {}
+  for name, h in pairs(spec.headers or EMPTY) do
+    if h.required then required_headers[#required_headers + 1] = name end
+  end
+  f = {
+    files = set_of(spec.files),            -- uploads are checked by venice.upload, not as strings
+    arrays = set_of(spec.arrays),
+    narrays = #(spec.arrays or EMPTY),
+    nchecks = ntypes + nenums,
+    bearer = accepts(spec, "bearer"),
+    siwx = accepts(spec, "siwx"),
+    required_headers = required_headers,
+  }
+  spec_facts[spec] = f
+  return f
+end
+
+local function type_error(field, want, v)
+  return verror("ValidationError", ("'%s' must be %s %s, got %s"):format(field,
+    (want == "integer" or want == "array" or want == "object") and "an" or "a", want, type(v)),
+    { param = field })
+end
+
+local function enum_error(field, allowed, v)
+  for _, a in ipairs(allowed) do if a == v then return nil end end
+  local shown = {}
+  for i, a in ipairs(allowed) do shown[i] = tostring(a) end
+  return verror("ValidationError", ("'%s' must be one of %s, got %s"):format(field,
+    table.concat(shown, ", "), tostring(v)), { param = field })
+end
+
 -- Checks params against what the OpenAPI file requires; nil or a ValidationError naming the field.
+-- The types, then the enums, of the fields present: walked from the params when that is shorter
+-- (a table with a metatable is always checked field by field of the schema: it may inherit).
 local function validate(spec, params)
-  for _, field in ipairs(spec.required or {}) do
+  for _, field in ipairs(spec.required or EMPTY) do
     if params[field] == nil then
       return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
     end
   end
-  local files = {}   -- uploads are checked by venice.upload, not as the schema's strings
-  for _, f in ipairs(spec.files or {}) do files[f] = true end
-  for field, want in pairs(spec.types or {}) do
-    local v = params[field]
-    if v ~= nil and v ~= null and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
-      return verror("ValidationError", ("'%s' must be %s %s, got %s"):format(field,
-        (want == "integer" or want == "array" or want == "object") and "an" or "a", want, type(v)),
-        { param = field })
+  local facts = facts_of(spec)
+  local files, types, enums = facts.files, spec.types or EMPTY, spec.enums or EMPTY
+  local by_params = getmetatable(params) == nil
+  if by_params then
+    local n = 0
+    for _ in pairs(params) do
+      n = n + 1
+      if n > facts.nchecks then by_params = false break end
     end
   end
-  for field, allowed in pairs(spec.enums or {}) do
+  if by_params then
+    for field, v in pairs(params) do
+      local want = types[field]
+      if want and v ~= null and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
+        return type_error(field, want, v)
+      end
+    end
+    for field, v in pairs(params) do
+      local allowed = enums[field]
+      if allowed and v ~= null then
+        local err = enum_error(field, allowed, v)
+        if err then return err end
+      end
+    end
+    return nil
+  end
+  for field, want in pairs(types) do
+    local v = params[field]
+    if v ~= nil and v ~= null and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
+      return type_error(field, want, v)
+    end
+  end
+  for field, allowed in pairs(enums) do
     local v = params[field]
     if v ~= nil and v ~= null then
-      local ok = false
-      for _, a in ipairs(allowed) do if a == v then ok = true break end end
-      if not ok then
-        local shown = {}
-        for i, a in ipairs(allowed) do shown[i] = tostring(a) end
-        return verror("ValidationError", ("'%s' must be one of %s, got %s"):format(field,
-          table.concat(shown, ", "), tostring(v)), { param = field })
-      end
+      local err = enum_error(field, allowed, v)
+      if err then return err end
     end
   end
 end
@@ -144,12 +218,31 @@ local function encode_body(spec, params)
   local arrays = spec.arrays
   local marked
   if arrays then
-    for _, field in ipairs(arrays) do
-      local v = params[field]
-      if type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
-        marked = marked or {}
-        marked[#marked + 1] = v
-        setmetatable(v, core.array_mt)
+    local facts = facts_of(spec)
+    local n, few = 0, getmetatable(params) == nil
+    if few then
+      for _ in pairs(params) do
+        n = n + 1
+        if n >= facts.narrays then few = false break end
+      end
+    end
+    if few then   -- the same fields as the loop below finds, from the other side
+      local is_array = facts.arrays
+      for field, v in pairs(params) do
+        if is_array[field] and type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
+          marked = marked or {}
+          marked[#marked + 1] = v
+        end
+      end
+      if marked then for _, v in ipairs(marked) do setmetatable(v, core.array_mt) end end
+    else
+      for _, field in ipairs(arrays) do
+        local v = params[field]
+        if type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
+          marked = marked or {}
+          marked[#marked + 1] = v
+          setmetatable(v, core.array_mt)
+        end
       end
     end
   end
@@ -168,20 +261,17 @@ end
 
 -- A header given on the client or for this request (case-insensitive name), or nil.
 local function given_header(client, o, name)
+  local h1, h2 = o.headers, client._options.headers
+  if not h1 and not h2 then return nil end
   name = name:lower()
-  for _, h in ipairs { o.headers or {}, client._options.headers or {} } do
-    for k, v in pairs(h) do
-      if type(k) == "string" and k:lower() == name and v ~= nil and v ~= "" then return v end
+  for i = 1, 2 do
+    local h = i == 1 and h1 or h2
+    if h then
+      for k, v in pairs(h) do
+        if type(k) == "string" and k:lower() == name and v ~= nil and v ~= "" then return v end
+      end
     end
   end
-end
-
-local function accepts(spec, how)
-  local a = spec.auth
-  if a == nil then return how == "bearer" end
-  if type(a) == "string" then return a == how end
-  for _, v in ipairs(a) do if v == how then return true end end
-  return false
 end
 
 --}====================
@@ -282,11 +372,28 @@ local function log(client, req, fields, fmt, ...)
   pcall(f, line, fields)
 end
 
+local ACCEPT_SSE, ACCEPT_JSON = "Accept: text/event-stream", "Accept: application/json"
+-- client -> { key, "Authorization: Bearer <key>" }: the line of the last key sent (an api_key
+-- function may change it), kept beside the client like the key itself, never in it
+local auth_lines = setmetatable({}, { __mode = "k" })
+
 -- One attempt: starts the transfer and waits for what the caller needs.
 local function start(client, req, o)
-  local headers = { "User-Agent: " .. (client._options.user_agent or USER_AGENT),
-    "Accept: " .. (o.accept or (req.sse and "text/event-stream" or "application/json")) }
-  if req.key then headers[#headers + 1] = "Authorization: Bearer " .. req.key end
+  local ua = client._ua_line
+  if not ua then
+    ua = "User-Agent: " .. (client._options.user_agent or USER_AGENT)
+    client._ua_line = ua
+  end
+  local headers = { ua, o.accept and ("Accept: " .. o.accept) or (req.sse and ACCEPT_SSE or ACCEPT_JSON) }
+  local key = req.key
+  if key then
+    local a = auth_lines[client]
+    if not a or a[1] ~= key then
+      a = { key, "Authorization: Bearer " .. key }
+      auth_lines[client] = a
+    end
+    headers[#headers + 1] = a[2]
+  end
   if req.content_type then headers[#headers + 1] = "Content-Type: " .. req.content_type end
   if req.idempotency_key then headers[#headers + 1] = "Idempotency-Key: " .. req.idempotency_key end
   for i = 1, 2 do   -- the client's headers, then the request's (either may be absent)
@@ -318,12 +425,21 @@ end
 -- ({ data, content_type }), or "auto" (JSON when the response says so, else binary). With
 -- opts.output the core has streamed a body that is not JSON into that file: the result is then
 -- { path, bytes, content_type }; a JSON answer (a job still processing) stays a decoded table.
-local function result_of(t, kind, o)
+local function result_of(t, kind, o, info)
   local h = t:headers()
   local ctype = h["content-type"] or ""
   local is_json = ctype == "" or ctype:find("json", 1, true) ~= nil
   if kind == "auto" then kind = is_json and "json" or "binary" end
-  local bytes = t:info().bytes
+  if kind == "json" and not o.output then
+    -- decoded straight from the receive buffer; the body is copied out only to report a failure
+    if t:status() == 204 then return {}, nil, h end
+    local v, err = t:json()
+    if v ~= nil then return v, nil, h end
+    local body = t:body()
+    if body == "" then return {}, nil, h end
+    return malformed(t, h, err, body)
+  end
+  local bytes = (info or t:info()).bytes
   local body = t:body()
   local in_file = o.output and body == "" and bytes > 0
   if kind == "json" then
@@ -373,8 +489,10 @@ local function perform(client, req, o, wait_for)
     if lim then lim:acquire() end
     local t = start(client, req, o)
     if lim then lim:hold(t) end
-    log(client, req, { event = "request", attempt = attempt }, "venice: %s %s (attempt %d)",
-      req.method, req.url, attempt)
+    if client._log then
+      log(client, req, { event = "request", attempt = attempt }, "venice: %s %s (attempt %d)",
+        req.method, req.url, attempt)
+    end
     tasks.await(t, wait_for)
     local err
     local info = t:info()
@@ -383,9 +501,11 @@ local function perform(client, req, o, wait_for)
     if t:done() and not (req.sse and info.events > 0) then err = t:error() end
     local elapsed = info.elapsed
     if not err then
-      log(client, req, { event = "response", attempt = attempt, status = t:status(), elapsed = elapsed },
-        "venice: %s %s -> %d in %.3fs (attempt %d)", req.method, req.url, t:status(), elapsed, attempt)
-      return t
+      if client._log then
+        log(client, req, { event = "response", attempt = attempt, status = t:status(), elapsed = elapsed },
+          "venice: %s %s -> %d in %.3fs (attempt %d)", req.method, req.url, t:status(), elapsed, attempt)
+      end
+      return t, nil, info
     end
     t:close()
     client:_failed()
@@ -415,18 +535,19 @@ end
 -- Builds the request of an endpoint from its arguments; nil, err when params are invalid.
 local function build(client, spec, args, params, o)
   local key, why = api_key(client)
+  local facts = facts_of(spec)
   -- the key goes to operations that take one, unless the request signs in with a wallet instead
-  local siwx = accepts(spec, "siwx") and given_header(client, o, "SIGN-IN-WITH-X")
-  if not accepts(spec, "bearer") or siwx then key = nil end
+  local siwx = facts.siwx and given_header(client, o, "SIGN-IN-WITH-X")
+  if not facts.bearer or siwx then key = nil end
   -- (a missing key fails before sending even where the API would answer anonymously: it is
   -- nearly always a configuration mistake; operations that take no key never need one)
-  if not key and accepts(spec, "bearer") and not siwx then
+  if not key and facts.bearer and not siwx then
     return nil, verror("AuthenticationError", why and ("no API key: " .. why)
       or "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
   end
   local path = spec.path
   local query
-  for i, name in ipairs(spec.args or {}) do
+  for i, name in ipairs(spec.args or EMPTY) do
     local v = args[i]
     if v == nil or (type(v) ~= "string" and type(v) ~= "number") or v == "" then
       return nil, verror("ValidationError", ("'%s' (argument %d) is required"):format(name, i), { param = name })
@@ -440,8 +561,8 @@ local function build(client, spec, args, params, o)
   end
   local req = { method = spec.method, key = key, sse = false }
   params = params or {}
-  for name, h in pairs(spec.headers or {}) do
-    if h.required and not given_header(client, o, name) then
+  for _, name in ipairs(facts.required_headers) do
+    if not given_header(client, o, name) then
       return nil, verror("ValidationError", ("the %s header is required (pass it in opts.headers)"):format(name),
         { param = name })
     end
@@ -513,10 +634,10 @@ local function call(client, spec, args, params, o)
       return perform(client, req, o, "event")
     end, o)
   end
-  local t, perr = perform(client, req, o, "done")
+  local t, perr, info = perform(client, req, o, "done")
   if not t then return nil, perr end
-  local res, rerr, headers = result_of(t, o.result or spec.result, o)
-  local info = t:info()
+  info = info or t:info()
+  local res, rerr, headers = result_of(t, o.result or spec.result, o, info)
   local status = t:status()
   t:close()
   if not res then return nil, rerr end
@@ -532,6 +653,19 @@ end
 -- Splits fn's arguments into positional path arguments, params, opts, and a trailing callback.
 local function split_args(spec, ...)
   local n = select("#", ...)
+  if n <= 3 and (spec.args == nil or spec.args[1] == nil) then
+    local params, o, c = ...
+    if n == 3 and c == nil then n = 2 end
+    if n == 2 and o == nil then n = 1 end
+    if n == 1 and params == nil then n = 0 end
+    local last = n == 3 and c or n == 2 and o or n == 1 and params or nil
+    local cb = type(last) == "function" and last or nil
+    if cb then
+      if params == cb then params = nil end
+      if o == cb then o = nil end
+    end
+    return EMPTY, params, o, cb
+  end
   local a = pack(...)
   while n > 0 and a[n] == nil do n = n - 1 end
   local cb

@@ -5,15 +5,18 @@ local core = require "venice.core"
 local M = {}
 
 local store = setmetatable({}, { __mode = "k" })
+-- What attach() was given, until someone asks: most results are never asked for their meta, and
+-- building it on every response costs more than the rest of the call's Lua work.
+local pending = setmetatable({}, { __mode = "k" })
 
 -- A rate-limit reset given in seconds from now, epoch seconds or epoch milliseconds, or as
 -- a duration such as "1m30s" or "250ms": seconds from now.
-local function reset_seconds(v)
+local function reset_seconds(v, now)
   if not v then return nil end
   local n = tonumber(v)
   if n and (n ~= n or n == math.huge or n == -math.huge) then return nil end
   if n then
-    local now = os.time()
+    now = now or os.time()
     if n > 1e12 then return math.max(0, n / 1000 - now) end     -- epoch milliseconds
     if n > 1e9 then return math.max(0, n - now) end             -- epoch seconds
     return math.max(0, n)
@@ -49,7 +52,8 @@ local function deprecation(headers)
   return { warning = warning, date = date, deprecated = flag(dep) or nil, replacement = repl }
 end
 
-function M.build(status, headers, elapsed)
+-- `now` (os.time() when the response came; default: now) anchors resets given as epoch times.
+function M.build(status, headers, elapsed, now)
   headers = headers or {}
   return {
     status = status,
@@ -58,10 +62,10 @@ function M.build(status, headers, elapsed)
     rate_limit = {   -- Venice's 429 names them x-ratelimit-limit, -remaining, -reset (epoch s)
       limit_requests = int(headers["x-ratelimit-limit-requests"] or headers["x-ratelimit-limit"]),
       remaining_requests = int(headers["x-ratelimit-remaining-requests"] or headers["x-ratelimit-remaining"]),
-      reset_requests = reset_seconds(headers["x-ratelimit-reset-requests"] or headers["x-ratelimit-reset"]),
+      reset_requests = reset_seconds(headers["x-ratelimit-reset-requests"] or headers["x-ratelimit-reset"], now),
       limit_tokens = int(headers["x-ratelimit-limit-tokens"]),
       remaining_tokens = int(headers["x-ratelimit-remaining-tokens"]),
-      reset_tokens = reset_seconds(headers["x-ratelimit-reset-tokens"]),
+      reset_tokens = reset_seconds(headers["x-ratelimit-reset-tokens"], now),
     },
     balance_remaining = tonumber(headers["x-balance-remaining"] or headers["x-venice-balance-usd"]),
     deprecation = deprecation(headers),
@@ -110,11 +114,13 @@ function M.warn_deprecation(client, headers, params)
 end
 
 function M.attach(obj, status, headers, elapsed)
-  store[obj] = M.build(status, headers, elapsed)
+  store[obj] = nil
+  pending[obj] = { status, headers, elapsed, os.time() }
   return obj
 end
 
 function M.set(obj, m)
+  pending[obj] = nil
   store[obj] = m
 end
 
@@ -124,6 +130,13 @@ function M.of(obj)
   if type(obj) ~= "table" then return nil end
   local m = store[obj]
   if m then return m end
+  local p = pending[obj]
+  if p then
+    m = M.build(p[1], p[2], p[3], p[4])
+    pending[obj] = nil
+    store[obj] = m
+    return m
+  end
   local mt = getmetatable(obj)
   if mt and mt.__name == "venice.Stream" then return obj:meta() end
   if mt and mt.__name == "venice.Error" and obj.status then
