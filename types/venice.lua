@@ -11,8 +11,9 @@
 ---JSON null, as decoded (and to send): `venice.null`.
 ---@alias venice.Null lightuserdata
 
----An upload for a multipart field: the bytes as a string, an open file, or a file by path.
----@alias venice.Upload string|file*|{ path?: string, data?: string, file?: file*, filename?: string, content_type?: string }
+---An upload for a file field: the bytes as a string, an open file, a file by path (streamed), or
+---for operations that also take JSON a reference (a URL, a data URL, base64 text, { url }, { base64 }).
+---@alias venice.Upload string|file*|{ path?: string, data?: string, file?: file*, url?: string, base64?: string, filename?: string, type?: string, content_type?: string }
 
 ---The callback form: passing a function as the last argument runs the call as a task and
 ---returns the task at once; the function gets `(err, result)` when the call ends.
@@ -49,6 +50,7 @@
 ---@field output? string a file path: a binary body is streamed into it and the result is a venice.FileResult
 ---@field accept? string replaces the Accept header
 ---@field max_response_bytes? integer
+---@field encoding? "json"|"multipart" (operations with file fields that also take JSON) force the form
 ---@field on_chunk? fun(chunk: table) (streams) called for each event; the call returns a venice.Task
 ---@field on_done? fun(err: venice.Error|nil, final: table|nil) (streams) called once at the end
 
