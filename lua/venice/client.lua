@@ -384,7 +384,10 @@ local function start(client, req, o)
     ua = "User-Agent: " .. (client._options.user_agent or USER_AGENT)
     client._ua_line = ua
   end
-  local headers = { ua, o.accept and ("Accept: " .. o.accept) or (req.sse and ACCEPT_SSE or ACCEPT_JSON) }
+  local headers = { ua }
+  if not req.accept_given then   -- an Accept header of the caller's replaces the default one
+    headers[2] = o.accept and ("Accept: " .. o.accept) or (req.sse and ACCEPT_SSE or ACCEPT_JSON)
+  end
   local key = req.key
   if key then
     local a = auth_lines[client]
@@ -559,7 +562,8 @@ local function build(client, spec, args, params, o)
       path = path:gsub("{" .. name .. "}", (urlencode(v):gsub("%%", "%%%%")))
     end
   end
-  local req = { method = spec.method, key = key, sse = false }
+  local req = { method = spec.method, key = key, sse = false,
+    accept_given = given_header(client, o, "Accept") ~= nil }
   params = params or {}
   for _, name in ipairs(facts.required_headers) do
     if not given_header(client, o, name) then

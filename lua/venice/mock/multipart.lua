@@ -98,7 +98,7 @@ function M.build(parts, boundary)
   local out = {}
   for _, p in ipairs(parts) do
     local disp = ('form-data; name="%s"'):format(p.name)
-    if p.filename then disp = disp .. ('; filename="%s"'):format(p.filename) end
+    if p.filename then disp = disp .. ('; filename="%s"'):format((p.filename:gsub('["\\]', "\\%0"))) end
     out[#out + 1] = "--" .. boundary .. "\r\nContent-Disposition: " .. disp .. "\r\n"
     if p.content_type then out[#out + 1] = "Content-Type: " .. p.content_type .. "\r\n" end
     out[#out + 1] = "\r\n" .. p.data .. "\r\n"

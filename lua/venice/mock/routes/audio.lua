@@ -18,7 +18,9 @@ R[S.key("audio.speech")] = S.route("audio.speech", function(req, _, p)
   if params.input == "" then return S.bad("input", "String must contain at least 1 character(s)") end
   if #params.input > 4096 then return S.bad("input", "String must contain at most 4096 character(s)") end
   local speed = params.speed
-  if type(speed) == "number" and (speed < 0.25 or speed > 4) then return S.bad("speed", "Number must be between 0.25 and 4") end
+  if type(speed) == "number" and (speed < 0.25 or speed > 4) then
+    return S.bad("speed", "Number must be between 0.25 and 4")
+  end
   local ctype = FORMATS[params.response_format or "mp3"]
   local bytes = S.sized(req, S.audio(ctype, 256 + #params.input * 32))
   local h = S.deprecation_headers(params.model, { ["content-type"] = ctype })

@@ -1,5 +1,6 @@
 -- Model traits and compatibility mappings, and POST /responses (a completed response whose
--- message output repeats the input, shaped like Venice's Responses API).
+-- message output repeats the input, shaped like Venice's Responses API; with stream = true the
+-- Responses API's events, from response.created to response.completed).
 
 local json = require "venice.mock.json"
 local kit = require "venice.mock.kit"
@@ -43,9 +44,6 @@ end
 
 R[S.key("responses.create")] = S.route("responses.create", function(_, _, p)
   local params = p.params
-  if params.stream == true then
-    return 400, { error = "Streaming responses are not served by the local server" }
-  end
   local text = "Hello from the local Venice server. You said: " .. input_text(params.input)
   local in_tokens, out_tokens = kit.tokens(input_text(params.input)), kit.tokens(text)
   local body = S.sample("responses.create")
@@ -62,6 +60,28 @@ R[S.key("responses.create")] = S.route("responses.create", function(_, _, p)
     input_tokens = in_tokens, output_tokens = out_tokens, total_tokens = in_tokens + out_tokens,
     input_tokens_details = { cached_tokens = 0 }, output_tokens_details = { reasoning_tokens = 0 },
   }
+  if params.stream == true then   -- Responses API events, ending with response.completed
+    local msg = body.output[1]
+    local events = {}
+    local function ev(kind, data)
+      data.type = kind
+      data.sequence_number = #events
+      events[#events + 1] = kit.event(kind, data)
+    end
+    local started = {}
+    for k, v in pairs(body) do started[k] = v end
+    started.status, started.output, started.usage = "in_progress", json.array{}, json.null
+    ev("response.created", { response = started })
+    ev("response.output_item.added", { output_index = 0, item = { type = "message", id = msg.id,
+      role = "assistant", status = "in_progress", content = json.array{} } })
+    for word in text:gmatch("%S+%s*") do
+      ev("response.output_text.delta", { item_id = msg.id, output_index = 0, content_index = 0, delta = word })
+    end
+    ev("response.output_text.done", { item_id = msg.id, output_index = 0, content_index = 0, text = text })
+    ev("response.output_item.done", { output_index = 0, item = msg })
+    ev("response.completed", { response = body })
+    return 200, kit.sse(events), S.deprecation_headers(params.model)
+  end
   return 200, body, S.deprecation_headers(params.model)
 end)
 
