@@ -22,7 +22,9 @@ local KIND = { video = { ctype = "video/mp4", avg = 145000 }, audio = { ctype = 
 
 local function media(job)
   if job.kind == "video" then return S.mp4(job.bytes or 2048) end
-  return S.audio("audio/mpeg", job.bytes or 1024)
+  local bytes = S.audio("audio/mpeg", job.bytes or 1024)
+  if job.bytes and #bytes > job.bytes then bytes = bytes:sub(1, math.max(64, job.bytes)) end
+  return bytes
 end
 
 local function queue(kind)

@@ -354,11 +354,11 @@ function S.audio(ctype, n)
   return "ID3\4\0\0\0\0\0\0" .. string.rep(frame, math.ceil(n / #frame))
 end
 
---- An MP4 of about n bytes: an ftyp box and an mdat box.
+--- An MP4 of n bytes (at least 64): an ftyp box and an mdat box.
 function S.mp4(n)
   n = math.max(64, n or 2048)
   local ftyp = u32be(24) .. "ftypisom" .. u32be(512) .. "isomiso2"
-  local data = string.rep("\0", n)
+  local data = string.rep("\0", n - 32)
   return ftyp .. u32be(8 + #data) .. "mdat" .. data
 end
 
