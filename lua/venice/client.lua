@@ -259,6 +259,24 @@ local function mime_parts(spec, params)
   return parts
 end
 
+-- A JSON-RPC call or batch with every empty `params` table sent as [] (copies, not the caller's).
+local function rpc_params(body)
+  local function fix(call)
+    if type(call) == "table" and type(call.params) == "table" and next(call.params) == nil
+       and getmetatable(call.params) == nil then
+      local copy = {}
+      for k, v in pairs(call) do copy[k] = v end
+      copy.params = core.json_array {}
+      return copy
+    end
+    return call
+  end
+  if body[1] == nil then return fix(body) end
+  local out = {}
+  for i, call in ipairs(body) do out[i] = fix(call) end
+  return getmetatable(body) and setmetatable(out, getmetatable(body)) or out
+end
+
 -- A header given on the client or for this request (case-insensitive name), or nil.
 local function given_header(client, o, name)
   local h1, h2 = o.headers, client._options.headers
@@ -386,7 +404,7 @@ local function start(client, req, o)
   end
   local headers = { ua }
   if not req.accept_given then   -- an Accept header of the caller's replaces the default one
-    headers[2] = o.accept and ("Accept: " .. o.accept) or (req.sse and ACCEPT_SSE or ACCEPT_JSON)
+    headers[2] = o.accept and ("Accept: " .. o.accept) or req.accept or (req.sse and ACCEPT_SSE or ACCEPT_JSON)
   end
   local key = req.key
   if key then
@@ -588,6 +606,8 @@ local function build(client, spec, args, params, o)
   if not body_any then
     local err = validate(spec, params)
     if err then return nil, err end
+  elseif type(params) == "table" then
+    params = rpc_params(params)
   end
   local as_json = false
   if spec.body == "multipart" then
@@ -600,7 +620,13 @@ local function build(client, spec, args, params, o)
       if not params then return nil, verror("ValidationError", bad, { param = field }) end
     end
   end
-  if spec.stream and params.stream == true then req.sse = true end
+  if spec.stream and params.stream == true then
+    req.sse = true
+  elseif spec.result == "binary" then   -- what the operation answers: any media type
+    req.accept = "Accept: */*"
+  elseif spec.result == "auto" then     -- JSON or media, depending on the request
+    req.accept = "Accept: application/json, */*;q=0.8"
+  end
   if spec.body == "query" or (spec.body == nil and next(params) ~= nil and spec.method == "GET") then
     query = query or {}
     for k, v in pairs(params) do query[k] = v end
