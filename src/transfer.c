@@ -345,19 +345,29 @@ static int l_now(lua_State *L) {
 /* libcurl tells which sockets to watch and when to call it back; the hook (a Lua function set by
  * venice.uv) starts and stops the loop's poll handles and timer at once, before libcurl closes a
  * socket. It runs under lua_pcall: an error is kept and raised by the next core call instead of
- * unwinding through libcurl. */
+ * unwinding through libcurl. The collector is paused meanwhile: a finalizer closing a forgotten
+ * transfer would call curl_multi_remove_handle from inside libcurl, which libcurl refuses, and the
+ * easy handle would then be pooled while still on the multi handle. (Lua 5.1 cannot tell whether
+ * the collector was already stopped, so there it is always restarted.) */
 static void engine_hook(vn_engine *e, const char *kind, lua_Integer a, lua_Integer b) {
   lua_State *L = e->L;
+  int gc_on = 1, rc;
   if (!L || e->hook_ref == LUA_NOREF || e->hook_failed) return;
   if (!lua_checkstack(L, 4)) return;
+#ifdef LUA_GCISRUNNING
+  gc_on = lua_gc(L, LUA_GCISRUNNING, 0) == 1;
+#endif
+  if (gc_on) lua_gc(L, LUA_GCSTOP, 0);
   lua_rawgeti(L, LUA_REGISTRYINDEX, e->hook_ref);
   lua_pushstring(L, kind);
   lua_pushinteger(L, a);
   lua_pushinteger(L, b);
-  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+  rc = lua_pcall(L, 3, 0, 0);
+  if (rc != LUA_OK) {
     e->hook_failed = 1;
     e->hook_err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   }
+  if (gc_on) lua_gc(L, LUA_GCRESTART, 0);
 }
 
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
