@@ -1,0 +1,28 @@
+-- Responses (alpha): one response, then the same streamed as Responses API events.
+--   lua5.4 examples/responses.lua
+local venice = require "venice"
+
+local client = venice.new { max_retries = 1 }
+local model = os.getenv "VENICE_MODEL" or "llama-3.3-70b"
+
+local res, err = client.responses.create { model = model, input = "Name three canals of Venice." }
+if not res then
+  io.stderr:write(tostring(err), "\n")
+  os.exit(1)
+end
+for _, item in ipairs(res.output) do
+  if item.type == "message" then
+    for _, part in ipairs(item.content) do
+      if part.type == "output_text" then print(part.text) end
+    end
+  end
+end
+print(("%s, %d tokens"):format(res.status, res.usage.total_tokens))
+
+for event in client.responses.stream { model = model, input = "Now in one word." } do
+  if event.type == "response.output_text.delta" then
+    io.write(event.delta)
+  elseif event.type == "response.completed" then
+    io.write("\n[completed]\n")
+  end
+end
