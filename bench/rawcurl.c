@@ -37,6 +37,13 @@ static double cpu(void) {
          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+static double cpu_children(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static long peak_rss_kib(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -91,7 +98,7 @@ static int run_seq(long n, const char *url) {
   CURL *c = curl_easy_init();
   struct curl_slist *h = headers();
   buf b = { NULL, 0, 0 };
-  double t0;
+  double t0, c0;
   long i, status = 0;
   CURLcode rc;
   curl_easy_setopt(c, CURLOPT_URL, url);
@@ -102,13 +109,14 @@ static int run_seq(long n, const char *url) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   if ((rc = curl_easy_perform(c)) != CURLE_OK) fail("warm-up", rc);
   t0 = now();
+  c0 = cpu();
   for (i = 0; i < n; i++) {
     b.len = 0;
     if ((rc = curl_easy_perform(c)) != CURLE_OK) fail("request", rc);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  printf("seconds=%.6f requests=%ld status=%ld bytes=%zu peak_rss_kib=%ld\n", now() - t0, n, status, b.len,
-         peak_rss_kib());
+  printf("seconds=%.6f cpu_seconds=%.6f requests=%ld status=%ld bytes=%zu peak_rss_kib=%ld\n", now() - t0,
+         cpu() - c0, n, status, b.len, peak_rss_kib());
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
   free(b.p);
@@ -130,18 +138,19 @@ static int run_stream(const char *url, const char *warm_url) {
   struct curl_slist *h = headers();
   counter cnt = { 0, 0 };
   CURL *c = stream_handle(warm_url, h, &cnt);
-  double t0;
+  double t0, c0;
   CURLcode rc;
   if ((rc = curl_easy_perform(c)) != CURLE_OK) fail("warm-up", rc);
   cnt.events = 0;
   cnt.last = 0;
   curl_easy_setopt(c, CURLOPT_URL, url);
   t0 = now();
+  c0 = cpu();
   if ((rc = curl_easy_perform(c)) != CURLE_OK) fail("stream", rc);
   {
     double s = now() - t0;
-    printf("seconds=%.6f events=%ld per_second=%.0f peak_rss_kib=%ld\n", s, cnt.events, (double)cnt.events / s,
-           peak_rss_kib());
+    printf("seconds=%.6f cpu_seconds=%.6f events=%ld per_second=%.0f peak_rss_kib=%ld\n", s, cpu() - c0,
+           cnt.events, (double)cnt.events / s, peak_rss_kib());
   }
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
@@ -183,7 +192,7 @@ static int run_multi(long k, const char *url) {
 }
 
 static int run_spawn(long n, const char *url) {
-  double t0 = now();
+  double t0 = now(), c0 = cpu() + cpu_children();
   long i, bytes = 0;
   char *argv[] = { "curl", "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/json",
                    "-H", "Authorization: Bearer bench-key", "-H", "Accept: application/json",
@@ -211,7 +220,8 @@ static int run_spawn(long n, const char *url) {
       return 1;
     }
   }
-  printf("seconds=%.6f requests=%ld bytes=%ld\n", now() - t0, n, bytes);
+  printf("seconds=%.6f cpu_seconds=%.6f requests=%ld bytes=%ld\n", now() - t0, cpu() + cpu_children() - c0, n,
+         bytes);
   return 0;
 }
 

@@ -191,18 +191,25 @@ local function table_out(title, rows, raw_key, venice_key, unit_note)
   end
   say("")
   say(title)
-  say(("  %s %s %s %s  %s"):format(pad("client", 44), lpad("median", 10), lpad("/raw", 8), lpad("/venice", 8), "notes"))
+  local raw_c, ven_c
+  for _, r in ipairs(rows) do
+    if r.key == raw_key then raw_c = r.cpu end
+    if r.key == venice_key then ven_c = r.cpu end
+  end
+  say(("  %s %s %s %s %s %s  %s"):format(pad("client", 44), lpad("median", 10), lpad("/raw", 7),
+    lpad("/venice", 7), lpad("CPU", 10), lpad("CPU/raw", 8), "notes"))
   mdline("")
   mdline("### " .. title)
   mdline("")
-  mdline("| client | median | ratio to raw libcurl | ratio to venice-lua | notes |")
-  mdline("|---|---:|---:|---:|---|")
+  mdline("| client | median wall | / raw libcurl | / venice-lua | client CPU | CPU / raw | notes |")
+  mdline("|---|---:|---:|---:|---:|---:|---|")
   for _, r in ipairs(rows) do
     local note = r.note or ""
-    say(("  %s %s %s %s  %s"):format(pad(r.label, 44), lpad(fmt_s(r.seconds), 10),
-      lpad(fmt_ratio(r.seconds, raw_s), 8), lpad(fmt_ratio(r.seconds, ven_s), 8), note))
-    mdline(("| %s | %s | %s | %s | %s |"):format(r.label, fmt_s(r.seconds), fmt_ratio(r.seconds, raw_s),
-      fmt_ratio(r.seconds, ven_s), note))
+    say(("  %s %s %s %s %s %s  %s"):format(pad(r.label, 44), lpad(fmt_s(r.seconds), 10),
+      lpad(fmt_ratio(r.seconds, raw_s), 7), lpad(fmt_ratio(r.seconds, ven_s), 7), lpad(fmt_s(r.cpu), 10),
+      lpad(fmt_ratio(r.cpu, raw_c), 8), note))
+    mdline(("| %s | %s | %s | %s | %s | %s | %s |"):format(r.label, fmt_s(r.seconds), fmt_ratio(r.seconds, raw_s),
+      fmt_ratio(r.seconds, ven_s), fmt_s(r.cpu), fmt_ratio(r.cpu, raw_c), note))
   end
   if unit_note then say("  " .. unit_note) mdline("") mdline(unit_note) end
 end
@@ -354,8 +361,9 @@ end
 local function rows_of(name)
   local rows = {}
   for _, c in ipairs(cases[name]) do
-    local s = med(name, c.key)
-    rows[#rows + 1] = { key = c.key, label = c.label, seconds = s and s * (c.scale or 1), note = c.note }
+    local s, cpu = med(name, c.key), med(name, c.key, "cpu_seconds")
+    rows[#rows + 1] = { key = c.key, label = c.label, seconds = s and s * (c.scale or 1),
+      cpu = cpu and cpu * (c.scale or 1), note = c.note }
   end
   return rows
 end
@@ -370,9 +378,10 @@ table_out(("%d sequential small chat completions"):format(N_SEQ), seq_rows, "raw
 -- 2. one long stream
 local stream_rows = rows_of("stream")
 local raw_read, decode = med("stream", "raw"), med("stream", "decode")
+local raw_cpu, decode_cpu = med("stream", "raw", "cpu_seconds"), med("stream", "decode", "cpu_seconds")
 local floor_s = raw_read and decode and raw_read + decode
 table.insert(stream_rows, 3, { key = "floor", label = "raw read + cjson decode (sum of the two above)",
-  seconds = floor_s })
+  seconds = floor_s, cpu = raw_cpu and decode_cpu and raw_cpu + decode_cpu })
 for _, r in ipairs(stream_rows) do
   if r.seconds and r.key ~= "decode" then
     r.note = ("%.0f chunks/s"):format(N_CHUNKS / r.seconds)

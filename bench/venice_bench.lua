@@ -60,14 +60,14 @@ if mode == "seq" then
   local res = assert(create { model = MODEL, messages = MESSAGES })
   collectgarbage()
   local rss0 = statm_kib("VmRSS")
-  local t0 = now()
+  local t0, c0 = now(), os.clock()
   for _ = 1, n do
     res = create { model = MODEL, messages = MESSAGES }
     if not res then error("request failed") end
   end
-  local s = now() - t0
+  local s, cpu = now() - t0, os.clock() - c0
   assert(res.choices[1].message.content)
-  out { seconds = s, requests = n, rss_start_kib = rss0, peak_rss_kib = statm_kib("VmHWM"),
+  out { seconds = s, cpu_seconds = cpu, requests = n, rss_start_kib = rss0, peak_rss_kib = statm_kib("VmHWM"),
     lua_kib = collectgarbage("count") }
 elseif mode == "stream" then
   local base, warm = arg[2], arg[3] or arg[2]
@@ -75,14 +75,14 @@ elseif mode == "stream" then
   for _ in stream { model = MODEL, messages = MESSAGES } do end
   stream = client(base).chat.completions.stream
   local n, content = 0, nil
-  local t0 = now()
+  local t0, c0 = now(), os.clock()
   for chunk in stream { model = MODEL, messages = MESSAGES } do
     n = n + 1
     content = chunk.choices[1].delta.content
   end
-  local s = now() - t0
+  local s, cpu = now() - t0, os.clock() - c0
   assert(content == "word ", "unexpected chunk content")
-  out { seconds = s, events = n, per_second = n / s, peak_rss_kib = statm_kib("VmHWM") }
+  out { seconds = s, cpu_seconds = cpu, events = n, per_second = n / s, peak_rss_kib = statm_kib("VmHWM") }
 elseif mode == "concurrent" then
   local k, base = tonumber(arg[2]), arg[3]
   local c = client(base)

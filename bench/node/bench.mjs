@@ -13,6 +13,11 @@ const [mode, ...args] = process.argv.slice(2);
 const MESSAGES = [{ role: "user", content: "Hello!" }];
 const MODEL = "llama-3.3-70b";
 
+function cpuSince(c0) {
+  const cu = process.cpuUsage(c0);
+  return (cu.user + cu.system) / 1e6;
+}
+
 function client(baseURL) {
   return new OpenAI({ apiKey: "bench-key", baseURL, maxRetries: 0 });
 }
@@ -28,28 +33,27 @@ if (mode === "seq") {
   const n = Number(args[0]);
   const c = client(args[1]);
   let res = await c.chat.completions.create({ model: MODEL, messages: MESSAGES });
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) res = await c.chat.completions.create({ model: MODEL, messages: MESSAGES });
   const s = (performance.now() - t0) / 1000;
   if (!res.choices[0].message.content) throw new Error("no content");
-  console.log(`seconds=${s.toFixed(6)} requests=${n}`);
+  console.log(`seconds=${s.toFixed(6)} cpu_seconds=${cpuSince(c0).toFixed(6)} requests=${n}`);
 } else if (mode === "stream") {
   await readStream(client(args[1] || args[0]));
   const c = client(args[0]);
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   const [n, last] = await readStream(c);
   const s = (performance.now() - t0) / 1000;
   if (last.choices[0].delta.content !== "word ") throw new Error("unexpected chunk");
-  console.log(`seconds=${s.toFixed(6)} events=${n} per_second=${Math.round(n / s)}`);
+  console.log(`seconds=${s.toFixed(6)} cpu_seconds=${cpuSince(c0).toFixed(6)} events=${n} per_second=${Math.round(n / s)}`);
 } else if (mode === "concurrent") {
   const k = Number(args[0]);
   const c = client(args[1]);
   const t0 = performance.now(), c0 = process.cpuUsage();
   const counts = await Promise.all(Array.from({ length: k }, () => readStream(c).then(([n]) => n)));
   const s = (performance.now() - t0) / 1000;
-  const cu = process.cpuUsage(c0);
   const chunks = counts.reduce((a, b) => a + b, 0);
-  console.log(`seconds=${s.toFixed(6)} cpu_seconds=${((cu.user + cu.system) / 1e6).toFixed(6)} streams=${k} chunks=${chunks}`);
+  console.log(`seconds=${s.toFixed(6)} cpu_seconds=${cpuSince(c0).toFixed(6)} streams=${k} chunks=${chunks}`);
 } else {
   console.error("usage: bench.mjs seq N URL | stream URL [WARM_URL] | concurrent K URL");
   process.exit(2);
