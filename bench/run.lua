@@ -191,10 +191,9 @@ local function table_out(title, rows, raw_key, venice_key, unit_note)
   end
   say("")
   say(title)
-  local raw_c, ven_c
+  local raw_c
   for _, r in ipairs(rows) do
     if r.key == raw_key then raw_c = r.cpu end
-    if r.key == venice_key then ven_c = r.cpu end
   end
   say(("  %s %s %s %s %s %s  %s"):format(pad("client", 44), lpad("median", 10), lpad("/raw", 7),
     lpad("/venice", 7), lpad("CPU", 10), lpad("CPU/raw", 8), "notes"))
