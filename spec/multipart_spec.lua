@@ -145,6 +145,12 @@ describe("uploads", function()
     assert.equal("image/jpeg", fs[2].content_type)
   end)
 
+  it("takes a list marked with venice.array", function()
+    local c = client()
+    local res = assert(c.images.multi_edit { images = venice.array { PNG, JPEG }, prompt = "p" })
+    assert.equal(2, #uploads(res).files)
+  end)
+
   it("sends the other fields as text: numbers without a fraction, booleans, tables as JSON", function()
     local c = client()
     local res = assert(c.images.edit { image = PNG, prompt = "p", safe_mode = false, enhance_prompt = true,

@@ -136,7 +136,7 @@ end
 --- True when v names a file by reference (URL, data URL, base64 text, { url }, { base64 }).
 function M.is_reference(v)
   if type(v) == "string" then return is_url(v) or is_base64_text(v) end
-  if type(v) == "table" and getmetatable(v) == nil then
+  if type(v) == "table" then
     return type(v.url) == "string" or type(v.base64) == "string"
   end
   return false
@@ -144,7 +144,7 @@ end
 
 -- The items of a file field: a list for an array field given a list, else the value alone.
 local function items(v)
-  if type(v) == "table" and getmetatable(v) == nil and v[1] ~= nil
+  if type(v) == "table" and v[1] ~= nil
      and v.path == nil and v.data == nil and v.file == nil and v.url == nil and v.base64 == nil then
     return v, true
   end
@@ -171,7 +171,7 @@ end
 --- The part for one upload of field `name`; nil, message when v is not a file.
 function M.part(name, v)
   local opts = {}
-  if type(v) == "table" and getmetatable(v) == nil and io.type(v) == nil then
+  if type(v) == "table" then
     opts = v
     v = v.path and { path = v.path } or v.data or v.file
   end
@@ -229,7 +229,9 @@ function M.parts(spec, params, json_encode, null)
   for _, k in ipairs(keys) do
     local v = params[k]
     if type(k) ~= "string" then return nil, "multipart field names must be strings", tostring(k) end
-    if files[k] or io.type(v) == "file" or (type(v) == "table" and getmetatable(v) == nil
+    if v == null then   -- luacheck: ignore 542
+      -- null: the field is left out
+    elseif files[k] or io.type(v) == "file" or (type(v) == "table" and getmetatable(v) == nil
         and (v.path ~= nil or io.type(v.file) == "file")) then
       local list, many = items(v)
       if many and #list == 0 then return nil, ("'%s' is an empty list"):format(k), k end
@@ -240,8 +242,6 @@ function M.parts(spec, params, json_encode, null)
         end
         parts[#parts + 1] = p
       end
-    elseif v == null then   -- luacheck: ignore 542
-      -- null: the field is left out
     elseif type(v) == "table" then
       local s, err = json_encode(v)
       if not s then return nil, ("'%s' cannot be encoded as JSON: %s"):format(k, tostring(err)), k end
@@ -299,7 +299,7 @@ end
 
 local function json_value(v)
   if type(v) == "string" and M.is_reference(v) then return v end
-  if type(v) == "table" and getmetatable(v) == nil then
+  if type(v) == "table" then
     if type(v.url) == "string" then return v.url end
     if type(v.base64) == "string" then return v.base64 end
   end
