@@ -78,6 +78,39 @@ describe("venice.use_uv with luv", function()
     assert.is_true(ms < 500, ("resumed only after %.0f ms"):format(ms))
   end)
 
+  it("keeps resuming the other tasks when a callback raises", function()
+    -- a scheduler like vim.schedule: runs fn at the loop's next turn and reports its errors
+    local errors = {}
+    local function schedule(fn)
+      local t = uv.new_timer()
+      t:start(0, 0, function()
+        t:close()
+        local ok, err = pcall(fn)
+        if not ok then errors[#errors + 1] = err end
+      end)
+    end
+    local c = client()
+    local h = venice.use_uv(uv, { schedule = schedule })
+    local t_raise, t_other
+    local slow = { headers = { ["x-mock-fault"] = '{"delay_ms":100}' } }
+    for _ = 1, 5 do
+      t_raise, t_other = nil, nil
+      c.models.list(nil, slow, function()
+        t_raise = uv.hrtime()
+        error("deliberate", 0)
+      end)
+      c.models.list(nil, slow, function() t_other = uv.hrtime() end)
+      run_until(function() return t_raise and t_other end, 3000)
+      assert.is_truthy(t_raise and t_other)
+      local ms = (t_other - t_raise) / 1e6
+      assert.is_true(ms < 500, ("the other callback ran %.0f ms later"):format(ms))
+    end
+    h.close()
+    uv.run("nowait")
+    assert.equal(5, #errors)
+    assert.equal("deliberate", errors[1])
+  end)
+
   it("runs many streams at once and cancels one, closing its connection", function()
     local c = client()
     local h = venice.use_uv(uv)

