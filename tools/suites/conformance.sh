@@ -64,6 +64,7 @@ conformance_run() {
     return 0
   fi
   busted_suite "conformance" env VENICE_PRISM_URL="http://127.0.0.1:$prism_port" \
+    VENICE_PRISM_SPEC="$PRISM_DIR/venice-openapi.json" \
     lua5.4 "${BUSTED:-/usr/bin/busted}" spec/conformance_spec.lua
   kill "$prism_pid" 2>/dev/null
   wait "$prism_pid" 2>/dev/null
