@@ -13,7 +13,7 @@
 local ROOT = (arg[0]:match("^(.*)/bench/[^/]*$") or "."):gsub("^$", ".")
 local BUILD = ROOT .. "/build/bench"
 
-local args = { repeats = nil, smoke = false, markdown = nil }
+local args = { repeats = nil, smoke = false, markdown = nil, instructions = false }
 do
   local i = 1
   while arg[i] do
@@ -21,7 +21,11 @@ do
     if a == "--smoke" then args.smoke = true
     elseif a == "--repeat" then i = i + 1; args.repeats = tonumber(arg[i])
     elseif a == "--markdown" then i = i + 1; args.markdown = arg[i]
-    else io.stderr:write("usage: lua5.4 bench/run.lua [--smoke] [--repeat R] [--markdown FILE]\n"); os.exit(2) end
+    elseif a == "--instructions" then args.instructions = true
+    else
+      io.stderr:write("usage: lua5.4 bench/run.lua [--smoke] [--repeat R] [--markdown FILE] [--instructions]\n")
+      os.exit(2)
+    end
     i = i + 1
   end
 end
@@ -432,6 +436,55 @@ mdline("### Memory and loading")
 mdline("")
 mdline("-" .. mem_line:sub(2))
 mdline("-" .. req_line:sub(2))
+
+-- 4b. instructions (valgrind), which the machine's load does not change
+if args.instructions and have("valgrind") then
+  local function irefs(cmd)
+    -- "env A=B prog ..." runs valgrind under env, so that valgrind measures prog, not env
+    local envs, rest = cmd:match("^(env .-'[^']*' %S+='[^']*') (.*)$")
+    if not envs then envs, rest = "", cmd end
+    local out = capture(("%s valgrind --tool=callgrind --callgrind-out-file=/dev/null %s"):format(envs, rest))
+    local n = out:match("Collected : (%d+)") or out:match("I%s+refs:%s+([%d,]+)")
+    return n and tonumber((n:gsub(",", ""))) or nil
+  end
+  -- per unit: the difference between a run of n2 units and one of n1, over n2 - n1
+  local function per_unit(mk, n1, n2)
+    local a, b = irefs(mk(n1)), irefs(mk(n2))
+    return a and b and (b - a) / (n2 - n1)
+  end
+  local s1, s2 = args.smoke and 2 or 20, args.smoke and 12 or 520
+  local c1, c2 = args.smoke and 20 or 1000, args.smoke and 220 or 21000
+  local function sbase(n) return ("http://127.0.0.1:%d/n%d/api/v1"):format(port, n) end
+  local seq_i = {
+    { "raw libcurl C", function(n) return ("%s seq %d %s"):format(RAW, n, BASE) end },
+    { "venice-lua (Lua 5.4)", function(n) return ("%s seq %d %s"):format(VENICE, n, BASE) end },
+    { "luasocket + cjson", function(n) return ("%s seq %d %s"):format(LUASOCKET, n, BASE) end },
+  }
+  local stream_i = {
+    { "raw libcurl C", function(n) return ("%s stream %s %s"):format(RAW, sbase(n), WARM_BASE) end },
+    { "cjson.decode alone", function(n) return ("%s decode %d %s"):format(LUASOCKET, n, BASE) end },
+    { "venice-lua iterator (Lua 5.4)", function(n) return ("%s stream %s %s"):format(VENICE, sbase(n), WARM_BASE) end },
+    { "luasocket + naive split + cjson", function(n) return ("%s stream %s %s"):format(LUASOCKET, sbase(n), WARM_BASE) end },
+  }
+  say("")
+  say("instructions (valgrind --tool=callgrind; user space only, the kernel's share is not counted)")
+  mdline("")
+  mdline("### Instructions (callgrind, user space only)")
+  mdline("")
+  mdline("| case | client | instructions | / raw libcurl |")
+  mdline("|---|---|---:|---:|")
+  for _, group in ipairs { { "per request", seq_i, s1, s2 }, { "per chunk", stream_i, c1, c2 } } do
+    local base_n
+    for i, c in ipairs(group[2]) do
+      io.stderr:write(("bench: callgrind %s, %s\n"):format(group[1], c[1]))
+      local n = per_unit(c[2], group[3], group[4])
+      if i == 1 then base_n = n end
+      say(("  %-12s %s %10s %8s"):format(group[1], pad(c[1], 34), n and ("%.0f"):format(n) or "-",
+        fmt_ratio(n, base_n)))
+      mdline(("| %s | %s | %s | %s |"):format(group[1], c[1], n and ("%.0f"):format(n) or "-", fmt_ratio(n, base_n)))
+    end
+  end
+end
 
 -- 5. targets
 local function target(desc_, ok, detail)

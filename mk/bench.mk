@@ -1,8 +1,9 @@
 # mk/bench.mk: the benchmark (bench/). Included by the top Makefile.
 #
 #   bench        every client on the same work against bench/server.c, medians and ratios, the
-#                targets of issue 8 (minutes; writes build/bench/results.md too). Not part of
-#                make test. Installs openai-node under bench/node when node and npm are present.
+#                targets of issue 8, then instruction counts under valgrind (which the machine's
+#                load does not change); a few minutes; writes build/bench/results.md too. Not part
+#                of make test. Installs openai-node under bench/node when node and npm are present.
 #   bench-smoke  the same harness with tiny sizes, once: checks that it runs (make test does this)
 #
 # Sizes: BENCH_SEQ, BENCH_CURL, BENCH_CHUNKS, BENCH_STREAMS, BENCH_STREAM_CHUNKS, BENCH_DELAY_MS,
@@ -35,7 +36,7 @@ bench-node:
 
 bench: all bench-bins bench-node
 	@if command -v luajit >/dev/null 2>&1; then $(MAKE) --no-print-directory all LUA_VERSION=jit >/dev/null; fi
-	lua5.4 bench/run.lua --markdown $(BENCH_DIR)/results.md
+	lua5.4 bench/run.lua --instructions --markdown $(BENCH_DIR)/results.md
 
 bench-smoke: all bench-bins
 	lua5.4 bench/run.lua --smoke
