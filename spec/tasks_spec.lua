@@ -147,6 +147,23 @@ describe("tasks", function()
     assert.equal(0, venice.poll(0))
   end)
 
+  it("reports a cancelled background stream to on_done exactly once", function()
+    local c = client()
+    local chunks, calls, e = 0, 0, nil
+    local task = c.chat.completions.stream({ model = "m", messages = msgs }, {
+      headers = { ["x-mock-fault"] = '{"chunk_delay_ms":50,"chunks":100}' },
+      on_chunk = function() chunks = chunks + 1 end,
+      on_done = function(err) calls = calls + 1; e = err end,
+    })
+    while chunks < 2 do venice.poll(0.05) end
+    task:cancel()
+    local seen = chunks
+    venice.poll(0.2)
+    assert.equal(1, calls)
+    assert.equal("cancelled", e.code)
+    assert.equal(seen, chunks)
+  end)
+
   it("yields while sleeping inside a task", function()
     local log = {}
     venice.spawn(function() venice.sleep(0.15); log[#log + 1] = "slow" end)

@@ -3,8 +3,8 @@
 -- editor never waits on the network. The answer streams into a scratch window.
 --
 --   :luafile examples/nvim/buffer_tool.lua       (or require it from your config)
---   :VeniceAsk what does this function return?
---   :VeniceAsk! ...                               the same, without streaming
+--   :VeniceBuffer what does this function return?
+--   :VeniceBuffer! ...                            the same, without streaming
 --
 -- Needs the venice module and a venice.core built for Neovim's Lua (make LUA_VERSION=5.1) on
 -- package.path / package.cpath, and $VENICE_API_KEY ($VENICE_BASE_URL and $VENICE_MODEL optional).
@@ -76,7 +76,7 @@ end
 local function ask(opts)
   local question = opts.args
   if question == "" then
-    vim.notify("VeniceAsk: what is the question?", vim.log.levels.WARN)
+    vim.notify("VeniceBuffer: what is the question?", vim.log.levels.WARN)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
@@ -112,5 +112,5 @@ local function ask(opts)
   end)
 end
 
-vim.api.nvim_create_user_command("VeniceAsk", ask, { nargs = "*", bang = true,
+vim.api.nvim_create_user_command("VeniceBuffer", ask, { nargs = "*", bang = true,
   desc = "Ask about the current buffer; the model reads it through tools" })

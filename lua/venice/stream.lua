@@ -269,15 +269,22 @@ end
 --}====================
 
 --- Runs a stream as a task calling opts.on_chunk(chunk) for each event and
---- opts.on_done(err, final) once at the end; returns the task.
+--- opts.on_done(err, final) exactly once at the end, also when the task is cancelled;
+--- returns the task.
 function Stream.background(stream, opts)
-  return tasks.spawn(function()
+  local done = false
+  local function finish(err, final)
+    if done then return end
+    done = true
+    if opts.on_done then opts.on_done(err, final) end
+  end
+  local task = tasks.spawn(function()
     local add, result = accumulator()
     while true do
       local v, err = stream:read()
       if v == nil then
         local final = not err and result() or nil
-        if opts.on_done then opts.on_done(err, final) end
+        finish(err, final)
         if err then return nil, err end
         return final
       end
@@ -285,6 +292,14 @@ function Stream.background(stream, opts)
       if opts.on_chunk then opts.on_chunk(v) end
     end
   end)
+  -- a task cancelled (or failed) before the loop ended still reports, and releases its connection
+  task.on_done = function(t)
+    stream:close()
+    local r = t.results
+    if r[1] == nil then finish(r[2], nil) end
+  end
+  if task:done() then task.on_done(task) end
+  return task
 end
 
 return Stream

@@ -126,7 +126,9 @@ function M.ask(question)
     end,
     on_done = function(e)
       if state.task == task then state.task = nil end
-      if e then
+      if e and e.code == "cancelled" then
+        append(buf, "\n\n[cancelled]")
+      elseif e then
         append(buf, "\n\n[error: " .. tostring(e.message or e) .. "]")
       else
         append(buf, ("\n\n[done in %.1f s]"):format((vim.loop.hrtime() - started) / 1e9))
@@ -142,8 +144,7 @@ function M.cancel(quiet)
   local task = state.task
   state.task = nil
   if task and not task:done() then
-    task:cancel()
-    if state.buf then append(state.buf, "\n\n[cancelled]") end
+    task:cancel()   -- on_done reports it in the buffer
     return true
   end
   if not quiet then vim.notify("VeniceCancel: nothing to cancel", vim.log.levels.INFO) end
