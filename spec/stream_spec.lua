@@ -162,6 +162,18 @@ describe("streams", function()
     assert.equal(3, #got)
   end)
 
+  it("never shows the API key in a stream's error", function()
+    local key = "sk-stream-secret-42"
+    local c = venice.new { api_key = key, base_url = mock.url(), max_retries = 0 }
+    local ok, err = pcall(read_all, c.chat.completions.stream(params(),
+      with_fault { error_after = 1, error_message = "rejected key " .. key }))
+    assert.is_false(ok)
+    assert.equal("StreamError", err.name)
+    assert.matches("rejected key", err.message)
+    assert.is_nil(tostring(err):find(key, 1, true))
+    assert.is_nil(json.encode(err.details):find(key, 1, true))
+  end)
+
   it("raises a StreamError when the stream ends without [DONE]", function()
     local got = {}
     local ok, err = pcall(function()

@@ -660,9 +660,8 @@ local function call(client, spec, args, params, o)
     return nil, err
   end
   if req.sse then
-    return Stream.new(client, function()
-      return perform(client, req, o, "event")
-    end, o)
+    return Stream.new(function() return perform(client, req, o, "event") end, o,
+      function(err) return redact(err, req.key) end)
   end
   local t, perr, info = perform(client, req, o, "done")
   if not t then return nil, perr end

@@ -22,8 +22,10 @@ local function stream_error(message, fields)
   return core.error("StreamError", f)
 end
 
-function Stream.new(client, starter, opts)
-  return setmetatable({ _starter = starter, _n = 0, _opts = opts or {}, _client = client }, Stream)
+-- starter() sends the request (with retries) and returns the transfer or nil, err;
+-- scrub(err) takes the API key out of an error before the caller sees it.
+function Stream.new(starter, opts, scrub)
+  return setmetatable({ _starter = starter, _n = 0, _opts = opts or {}, _scrub = scrub }, Stream)
 end
 
 --- A stream that fails on its first read (parameters rejected before sending).
@@ -35,6 +37,7 @@ function Stream:_fail(err)
   self._err = nil
   self._failed = true
   self:close()
+  if self._scrub and err then self._scrub(err) end
   return nil, err
 end
 
