@@ -661,7 +661,7 @@ local function call(client, spec, args, params, o)
   end
   if req.sse then
     return Stream.new(function() return perform(client, req, o, "event") end, o,
-      function(err) return redact(err, req.key) end)
+      function(e) return redact(e, req.key) end)
   end
   local t, perr, info = perform(client, req, o, "done")
   if not t then return nil, perr end
