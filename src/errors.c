@@ -48,7 +48,7 @@ static int l_error_tostring(lua_State *L) {
   lua_getfield(L, 1, "message");
   msg = lua_tostring(L, -1);
   lua_getfield(L, 1, "status");
-  has_status = lua_type(L, -1) == LUA_TNUMBER;
+  has_status = lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 400;   /* an HTTP error status */
   status = has_status ? (long)lua_tonumber(L, -1) : 0;
   lua_getfield(L, 1, "retry_after");
   has_retry = lua_type(L, -1) == LUA_TNUMBER;
