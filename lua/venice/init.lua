@@ -62,27 +62,30 @@ local ok, core = pcall(require, "venice.core")
 if not ok then error(core_missing(core), 2) end
 
 local tasks = require "venice.tasks"
-local client = require "venice.client"
-local meta = require "venice.meta"
-local Stream = require "venice.stream"
 
+-- The rest of the SDK loads on first use, so that `require "venice"` stays cheap.
 local M = {
   version = core.version,
   null = core.null,
   errors = core.errors,
   Error = core.errors.Error,
-  new = client.new,
-  meta = meta.of,
   spawn = tasks.spawn,
   run = tasks.run,
   poll = tasks.poll,
   sleep = tasks.sleep,
   array = core.json_array,
   json = { encode = core.json_encode, decode = core.json_decode, null = core.null },
-  Stream = Stream,
-  conversation = require "venice.conversation",
-  citations = require("venice.citations").of,
 }
+
+--- venice.new(options) -> client
+function M.new(opts)
+  return require("venice.client").new(opts)
+end
+
+--- venice.meta(result_or_stream) -> { status, headers, request_id, rate_limit, ... }
+function M.meta(obj)
+  return require("venice.meta").of(obj)
+end
 
 --- venice.use_uv(uv): let a libuv loop (Neovim's vim.uv or vim.loop, or luv) drive the tasks.
 function M.use_uv(uv, opts)
@@ -92,16 +95,29 @@ end
 local default
 --- venice.default(): the client the module's own namespaces use.
 function M.default()
-  if not default then default = client.new() end
+  if not default then default = M.new() end
   return default
 end
 
-local NAMESPACES = {}
-for name in pairs(require "venice.endpoints") do NAMESPACES[name:match("^[^.]+")] = true end
-NAMESPACES.request = true
+local LAZY = {
+  Stream = function() return require "venice.stream" end,
+  conversation = function() return require "venice.conversation" end,
+  citations = function() return require("venice.citations").of end,
+}
 
+local namespaces
 return setmetatable(M, {
   __index = function(_, k)
-    if NAMESPACES[k] then return M.default()[k] end
+    local load = LAZY[k]
+    if load then
+      local v = load()
+      rawset(M, k, v)
+      return v
+    end
+    if not namespaces then
+      namespaces = { request = true }
+      for name in pairs(require "venice.endpoints") do namespaces[name:match("^[^.]+")] = true end
+    end
+    if namespaces[k] then return M.default()[k] end
   end,
 })
