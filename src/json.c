@@ -400,32 +400,73 @@ static int dec_enter(decoder *d) {
   return 1;
 }
 
+/* Objects and arrays are made at their final size: the first DEC_BATCH members wait on the
+ * stack, then go into a table created for exactly that many, so that it never grows (every growth
+ * of a Lua table rehashes it). Members beyond DEC_BATCH go straight into the table. Stack
+ * positions are taken from the top: dec_scratch may insert its buffer below everything. */
+#define DEC_BATCH 64
+
+/* Replaces the n key/value pairs on top of the stack with a table holding them, made with room
+ * for `size` fields. */
+static void flush_object(lua_State *L, int n, int size) {
+  int i, first = lua_gettop(L) - 2 * n + 1;
+  lua_createtable(L, 0, size);
+  for (i = 0; i < n; i++) {
+    lua_pushvalue(L, first + 2 * i);
+    lua_pushvalue(L, first + 2 * i + 1);
+    lua_rawset(L, -3); /* a duplicate key overwrites: last wins */
+  }
+  lua_replace(L, first);
+  lua_settop(L, first);
+}
+
+/* The same for the n values on top of the stack, as an array. */
+static void flush_array(lua_State *L, int n, int size) {
+  int i, first = lua_gettop(L) - n + 1;
+  lua_createtable(L, size, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushvalue(L, first + i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_replace(L, first);
+  lua_settop(L, first);
+}
+
 static int dec_object(decoder *d) {
   lua_State *L = d->L;
   const unsigned char *p, *end = d->end;
+  int n = 0, direct = 0;
   if (!dec_enter(d)) return 0;
-  lua_newtable(L);
   p = skip_ws(d->p + 1, end);
   if (p < end && *p == '}') {
+    lua_newtable(L);
     d->p = p + 1;
     d->depth--;
     return 1;
   }
   for (;;) {
     if (p >= end || *p != '"') return dec_unexpected(d, p);
+    /* room for this pair above the pending ones, and for what its value needs */
+    if (!direct && !lua_checkstack(L, 7)) return dec_error(d, p, "Lua stack exhausted");
     d->p = p;
     if (!dec_string(d)) return 0;
     p = skip_ws(d->p, end);
     if (p >= end || *p != ':') return dec_unexpected(d, p);
     d->p = skip_ws(p + 1, end);
     if (!dec_value(d)) return 0;
-    lua_rawset(L, -3); /* a duplicate key overwrites: last wins */
+    if (direct) {
+      lua_rawset(L, -3); /* a duplicate key overwrites: last wins */
+    } else if (++n == DEC_BATCH) {
+      flush_object(L, n, 2 * n);
+      direct = 1;
+    }
     p = skip_ws(d->p, end);
     if (p < end && *p == ',') {
       p = skip_ws(p + 1, end);
       continue;
     }
     if (p < end && *p == '}') {
+      if (!direct) flush_object(L, n, n);
       d->p = p + 1;
       d->depth--;
       return 1;
@@ -437,12 +478,12 @@ static int dec_object(decoder *d) {
 static int dec_array(decoder *d) {
   lua_State *L = d->L;
   const unsigned char *p, *end = d->end;
-  int n = 0;
+  int n = 0, direct = 0;
   if (!dec_enter(d)) return 0;
-  lua_newtable(L);
   p = skip_ws(d->p + 1, end);
   if (p < end && *p == ']') {
     /* only empty arrays are marked: they are the ambiguous ones */
+    lua_newtable(L);
     push_array_mt(L);
     lua_setmetatable(L, -2);
     d->p = p + 1;
@@ -452,14 +493,21 @@ static int dec_array(decoder *d) {
   for (;;) {
     d->p = p;
     if (n == INT_MAX) return dec_error(d, p, "array too long");
+    if (!direct && !lua_checkstack(L, 6)) return dec_error(d, p, "Lua stack exhausted");
     if (!dec_value(d)) return 0;
-    lua_rawseti(L, -2, ++n);
+    if (direct) {
+      lua_rawseti(L, -2, ++n);
+    } else if (++n == DEC_BATCH) {
+      flush_array(L, n, 2 * n);
+      direct = 1;
+    }
     p = skip_ws(d->p, end);
     if (p < end && *p == ',') {
       p = skip_ws(p + 1, end);
       continue;
     }
     if (p < end && *p == ']') {
+      if (!direct) flush_array(L, n, n);
       d->p = p + 1;
       d->depth--;
       return 1;
