@@ -21,7 +21,8 @@ endif
 PKG_CONFIG  ?= pkg-config
 LUA_INCDIR  ?= $(patsubst -I%,%,$(firstword $(shell $(PKG_CONFIG) --cflags-only-I $(LUA_PC) 2>/dev/null)))
 CURL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
-CURL_LIBS   ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+# libcurl is opened on first use (src/curlapi.c), not linked: only its headers are needed here
+LIBS        ?= -ldl
 CC          ?= cc
 CFLAGS      ?= -O2 -g
 WARNINGS    ?= -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
@@ -33,7 +34,7 @@ LUADIR      ?= $(PREFIX)/share/lua/$(LUA_ABI)
 BINDIR      ?= $(PREFIX)/bin
 
 BUILD       := build/$(LUA_VERSION)
-SRC         := src/core.c src/errors.c src/transfer.c src/sse.c src/json.c
+SRC         := src/core.c src/errors.c src/transfer.c src/curlapi.c src/sse.c src/json.c
 HDR         := $(wildcard src/*.h)
 MODULE      := $(BUILD)/venice/core.so
 ALL_CFLAGS   = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARNINGS) $(CFLAGS) \
@@ -47,12 +48,12 @@ $(MODULE): $(SRC) $(HDR) Makefile
 	@test -n "$(LUA_INCDIR)" -a -f "$(LUA_INCDIR)/lua.h" || { \
 	  echo "Lua $(LUA_VERSION) headers not found (LUA_INCDIR=$(LUA_INCDIR)); run: make deps" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRC) $(CURL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRC) $(LIBS)
 
 # The same build with every warning an error.
 strict:
 	@mkdir -p build/strict
-	$(CC) $(ALL_CFLAGS) -Werror $(LIBFLAG) -o build/strict/core-$(LUA_VERSION).so $(SRC) $(CURL_LIBS)
+	$(CC) $(ALL_CFLAGS) -Werror $(LIBFLAG) -o build/strict/core-$(LUA_VERSION).so $(SRC) $(LIBS)
 
 deps:
 	@sh tools/deps.sh

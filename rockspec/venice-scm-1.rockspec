@@ -30,10 +30,10 @@ build = {
   type = "builtin",
   modules = {
     ["venice.core"] = {
-      sources = { "src/core.c", "src/errors.c", "src/transfer.c", "src/sse.c", "src/json.c" },
-      libraries = { "curl" },
+      -- libcurl is opened on first use (src/curlapi.c): its headers are needed, not a link
+      sources = { "src/core.c", "src/errors.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c" },
+      libraries = { "dl" },
       incdirs = { "src", "$(CURL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },
     ["venice"] = "lua/venice/init.lua",

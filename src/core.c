@@ -2,7 +2,7 @@
 #include "venice.h"
 #include "sse.h"
 #include "json.h"
-#include <curl/curl.h>
+#include "curlapi.h"
 #include <string.h>
 
 #define DECODER_MT "venice.SSEDecoder"
@@ -70,6 +70,17 @@ static int l_sse_decoder(lua_State *L) {
 
 /* }==================== */
 
+/* core.curl_version() -> libcurl's version, its TLS library's (loads libcurl) */
+static int l_curl_version(lua_State *L) {
+  const char *why = vn_curl_load();
+  curl_version_info_data *cv;
+  if (why) return luaL_error(L, "venice: %s", why);
+  cv = curl_version_info(CURLVERSION_NOW);
+  lua_pushstring(L, cv->version);
+  lua_pushstring(L, cv->ssl_version ? cv->ssl_version : "");
+  return 2;
+}
+
 VN_EXPORT int luaopen_venice_core(lua_State *L);
 
 int luaopen_venice_core(lua_State *L) {
@@ -77,7 +88,6 @@ int luaopen_venice_core(lua_State *L) {
     { "feed", l_decoder_feed },
     { NULL, NULL }
   };
-  curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
   lua_newtable(L);
   vn_errors_open(L);
   vn_json_open(L);
@@ -93,7 +103,7 @@ int luaopen_venice_core(lua_State *L) {
   lua_setfield(L, -2, "sse_decoder");
 
   vn_setstr(L, "version", VENICE_VERSION);
-  vn_setstr(L, "curl_version", cv->version);
-  vn_setstr(L, "ssl_version", cv->ssl_version);
+  lua_pushcfunction(L, l_curl_version);
+  lua_setfield(L, -2, "curl_version");
   return 1;
 }

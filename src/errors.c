@@ -3,7 +3,7 @@
  * A class is a table { name, type, parent, __index = itself, __tostring, __name }; an error is a
  * plain table whose metatable is its class, so fields read as err.message and methods as err:is(). */
 #include "venice.h"
-#include <curl/curl.h>
+#include "curlapi.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,7 +159,7 @@ double vn_retry_after(const char *ms, const char *s) {
     time_t when;
     v = strtod(s, &end);
     if (end != s && v >= 0) return v;
-    when = curl_getdate(s, NULL);   /* an HTTP date */
+    when = vn_curl_load() ? (time_t)-1 : curl_getdate(s, NULL);   /* an HTTP date */
     if (when != (time_t)-1) {
       double d = difftime(when, time(NULL));
       return d > 0 ? d : 0;

@@ -8,7 +8,7 @@
 #include "venice.h"
 #include "sse.h"
 #include "json.h"
-#include <curl/curl.h>
+#include "curlapi.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +271,10 @@ static vn_engine *engine_get(lua_State *L) {
   if (e) {
     e->L = L;
     return e;
+  }
+  {
+    const char *why = vn_curl_load();
+    if (why) luaL_error(L, "venice: %s", why);
   }
   e = (vn_engine *)lua_newuserdata(L, sizeof *e);
   memset(e, 0, sizeof *e);
@@ -980,7 +984,6 @@ void vn_transfer_open(lua_State *L) {
     { NULL, NULL }
   };
   int mod = lua_gettop(L);
-  curl_global_init(CURL_GLOBAL_DEFAULT);
 
   luaL_newmetatable(L, ENGINE_MT);
   lua_pushcfunction(L, l_engine_gc);

@@ -65,7 +65,7 @@ end
 local function user_agent()
   local lua = _VERSION
   if jit and jit.version then lua = jit.version end
-  return ("venice-lua/%s (%s; libcurl %s)"):format(core.version, lua, core.curl_version)
+  return ("venice-lua/%s (%s; libcurl %s)"):format(core.version, lua, (core.curl_version()))
 end
 local USER_AGENT = user_agent()
 
