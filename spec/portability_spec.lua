@@ -60,15 +60,37 @@ describe("the C core for " .. LUA, function()
     assert.is_table(core.errors)
   end)
 
-  it("does not link liblua (the interpreter provides the API)", function()
+  it("links neither liblua (the interpreter provides the API) nor libcurl", function()
     local so = ROOT .. "/build/" .. VERSION .. "/venice/core.so"
     if not exists(so) then pending("no " .. so) return end
     local p = io.popen("ldd " .. sh_quote(so) .. " 2>&1")
     local out = p:read("*a")
     p:close()
-    assert.matches("libcurl", out)
+    assert.not_matches("libcurl", out)   -- opened on first use, not linked
     assert.not_matches("liblua", out)
     assert.not_matches("libluajit", out)
+  end)
+
+  it("loads libcurl only when the first client needs it", function()
+    local f = io.open("/proc/self/maps")
+    if not f then pending("no /proc/self/maps") return end
+    f:close()
+    local script = [[
+      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      package.cpath = "build/]] .. VERSION .. [[/?.so;" .. package.cpath
+      local function curl_mapped()
+        for line in io.lines("/proc/self/maps") do if line:find("libcurl", 1, true) then return true end end
+        return false
+      end
+      local venice = require "venice"
+      io.write(tostring(curl_mapped()), " ")
+      venice.new { api_key = "k" }
+      io.write(tostring(curl_mapped()))
+    ]]
+    local p = io.popen(LUA .. " -e " .. sh_quote(script) .. " 2>&1")
+    local out = p:read("*a")
+    p:close()
+    assert.equal("false true", out)
   end)
 
   it("runs a chat completion against the local server", function()

@@ -602,6 +602,7 @@ static const char *build_mime(lua_State *L, vn_transfer *t, int idx) {
 static int l_request(lua_State *L) {
   vn_engine *e = engine_get(L);
   vn_transfer *t;
+  size_t len = 0;   /* of the request body */
   const char *url, *method, *s, *err = NULL;
   double v;
   CURL *c;
@@ -686,7 +687,6 @@ static int l_request(lua_State *L) {
 
   lua_getfield(L, 1, "body");
   if (lua_type(L, -1) == LUA_TSTRING) {
-    size_t len;
     const char *b = lua_tolstring(L, -1, &len);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, b);   /* no copy: the string is anchored below */
@@ -698,7 +698,8 @@ static int l_request(lua_State *L) {
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     }
   }
-  if (t->body_ref != LUA_NOREF || t->mime) {   /* no 100-continue round trip */
+  /* no 100-continue round trip (libcurl asks for one on bodies of 1 MiB and more, and on uploads) */
+  if (len >= ((size_t)1 << 20) || t->mime) {
     struct curl_slist *l = curl_slist_append(t->req_headers, "Expect:");
     if (!l) return luaL_error(L, "venice: out of memory");
     t->req_headers = l;
@@ -929,6 +930,18 @@ static int l_transfer_error(lua_State *L) {
   return 0;
 }
 
+/* t:stats() -> elapsed seconds, events decoded, body bytes received: info()'s hot fields, no table */
+static int l_transfer_stats(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  curl_off_t dl = 0;
+  lua_pushnumber(L, vn_now() - t->started);
+  lua_pushinteger(L, (lua_Integer)t->nevents);
+  if (t->mode == MODE_FILE) dl = t->out_bytes;
+  else if (t->easy) curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &dl);
+  vn_pushint(L, dl);
+  return 3;
+}
+
 /* t:info() -> { elapsed, connects, bytes, local_port, primary_ip, http_version } */
 static int l_transfer_info(lua_State *L) {
   vn_transfer *t = check_transfer(L);
@@ -979,6 +992,7 @@ void vn_transfer_open(lua_State *L) {
     { "next_event", l_transfer_next_event },
     { "error", l_transfer_error },
     { "info", l_transfer_info },
+    { "stats", l_transfer_stats },
     { "cancel", l_transfer_cancel },
     { "close", l_transfer_close },
     { NULL, NULL }

@@ -446,7 +446,7 @@ end
 -- ({ data, content_type }), or "auto" (JSON when the response says so, else binary). With
 -- opts.output the core has streamed a body that is not JSON into that file: the result is then
 -- { path, bytes, content_type }; a JSON answer (a job still processing) stays a decoded table.
-local function result_of(t, kind, o, info)
+local function result_of(t, kind, o)
   local h = t:headers()
   local ctype = h["content-type"] or ""
   local is_json = ctype == "" or ctype:find("json", 1, true) ~= nil
@@ -460,7 +460,7 @@ local function result_of(t, kind, o, info)
     if body == "" then return {}, nil, h end
     return malformed(t, h, err, body)
   end
-  local bytes = (info or t:info()).bytes
+  local _, _, bytes = t:stats()
   local body = t:body()
   local in_file = o.output and body == "" and bytes > 0
   if kind == "json" then
@@ -493,10 +493,10 @@ local function result_of(t, kind, o, info)
   return { data = body, content_type = ctype }, nil, h
 end
 
--- Sends one request, with retries; returns the finished transfer (or, for a stream, the transfer
--- with its first event ready) or nil, err. `req` holds url, method, body/mime, content_type, sse,
--- key; `o` the per-request options. A stream is never sent again once it has an event: a retry
--- happens only on a failure before that (an HTTP error status, a connection that failed).
+-- Sends one request, with retries; returns the finished transfer and its elapsed seconds (or, for a
+-- stream, the transfer with its first event ready) or nil, err. `req` holds url, method, body/mime,
+-- content_type, sse, key; `o` the per-request options. A stream is never sent again once it has an
+-- event: a retry happens only on a failure before that (an HTTP error status, a failed connection).
 local function perform(client, req, o, wait_for)
   local max_retries = o.max_retries or client._options.max_retries or 2
   local lim = client._limiter
@@ -516,17 +516,16 @@ local function perform(client, req, o, wait_for)
     end
     tasks.await(t, wait_for)
     local err
-    local info = t:info()
     -- a stream with events already decoded is handed over even when its transfer has failed
     -- since: the events are delivered first, the failure after them
-    if t:done() and not (req.sse and info.events > 0) then err = t:error() end
-    local elapsed = info.elapsed
+    local elapsed, events = t:stats()
+    if t:done() and not (req.sse and events > 0) then err = t:error() end
     if not err then
       if client._log then
         log(client, req, { event = "response", attempt = attempt, status = t:status(), elapsed = elapsed },
           "venice: %s %s -> %d in %.3fs (attempt %d)", req.method, req.url, t:status(), elapsed, attempt)
       end
-      return t, nil, info
+      return t, nil, elapsed
     end
     t:close()
     client:_failed()
@@ -663,14 +662,13 @@ local function call(client, spec, args, params, o)
     return Stream.new(function() return perform(client, req, o, "event") end, o,
       function(e) return redact(e, req.key) end)
   end
-  local t, perr, info = perform(client, req, o, "done")
+  local t, perr, elapsed = perform(client, req, o, "done")
   if not t then return nil, perr end
-  info = info or t:info()
-  local res, rerr, headers = result_of(t, o.result or spec.result, o, info)
+  local res, rerr, headers = result_of(t, o.result or spec.result, o)
   local status = t:status()
   t:close()
   if not res then return nil, rerr end
-  if type(res) == "table" then meta.attach(res, status, headers, info.elapsed) end
+  if type(res) == "table" then meta.attach(res, status, headers, elapsed) end
   meta.warn_deprecation(client, headers, params)
   return res
 end
