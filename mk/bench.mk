@@ -10,6 +10,7 @@
 # BENCH_REPEAT (see bench/run.lua).
 
 BENCH_DIR     := build/bench
+BENCH_CURL_LIBS ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 BENCH_CFLAGS  ?= -std=c99 -O2 -g -Wall -Wextra -Wshadow
 BENCH_BINS    := $(BENCH_DIR)/server $(BENCH_DIR)/rawcurl
 
@@ -21,7 +22,7 @@ $(BENCH_DIR)/server: bench/server.c mk/bench.mk
 
 $(BENCH_DIR)/rawcurl: bench/rawcurl.c mk/bench.mk
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) $(CURL_CFLAGS) -o $@ bench/rawcurl.c $(CURL_LIBS)
+	$(CC) $(BENCH_CFLAGS) $(CURL_CFLAGS) -o $@ bench/rawcurl.c $(BENCH_CURL_LIBS)
 
 bench-bins: $(BENCH_BINS)
 
