@@ -31,6 +31,7 @@ typedef struct vn_transfer vn_transfer;
 typedef struct vn_engine {
   CURLM *multi;
   CURL *pool[POOL_MAX];          /* easy handles kept for reuse */
+  unsigned char pool_set[POOL_MAX];   /* 1: its options are the ones every transfer sets alike */
   int npool;
   vn_transfer *active;           /* transfers on the multi handle */
   int nactive;
@@ -49,6 +50,7 @@ struct vn_transfer {
   curl_mime *mime;
   int body_ref;                  /* the request body's Lua string, anchored while libcurl reads it */
   int running, done, closed;
+  int unusual;                   /* set an option beyond the usual ones: reset before reuse */
   int headers_done;
   int mode, want_sse;
   long status;
@@ -460,7 +462,10 @@ static void transfer_release(lua_State *L, vn_transfer *t) {
   if (t->easy) {
     vn_engine *e = t->eng;
     if (e && e->npool < POOL_MAX) {
-      curl_easy_reset(t->easy);
+      /* the usual options are all set again by the next transfer: a reset is needed only after
+       * options that it would not override (proxy, TLS files, uploads, custom methods) */
+      if (t->unusual) curl_easy_reset(t->easy);
+      e->pool_set[e->npool] = !t->unusual;
       e->pool[e->npool++] = t->easy;
     } else {
       curl_easy_cleanup(t->easy);
@@ -603,6 +608,7 @@ static int l_request(lua_State *L) {
   vn_engine *e = engine_get(L);
   vn_transfer *t;
   size_t len = 0;   /* of the request body */
+  int set = 0;      /* the handle comes from the pool with the options every transfer shares */
   const char *url, *method, *s, *err = NULL;
   double v;
   CURL *c;
@@ -618,7 +624,13 @@ static int l_request(lua_State *L) {
   t->body_ref = LUA_NOREF;
   t->closed = 1;   /* made closed, given its metatable, only then opened */
   luaL_setmetatable(L, TRANSFER_MT);
-  t->easy = e->npool > 0 ? e->pool[--e->npool] : curl_easy_init();
+  if (e->npool > 0) {
+    e->npool--;
+    t->easy = e->pool[e->npool];
+    set = e->pool_set[e->npool];
+  } else {
+    t->easy = curl_easy_init();
+  }
   if (!t->easy) return luaL_error(L, "venice: cannot create a libcurl handle");
   t->closed = 0;
   t->eng = e;
@@ -631,30 +643,47 @@ static int l_request(lua_State *L) {
     if (!t->out_path) return luaL_error(L, "venice: out of memory");
   }
 
+  if (!set) {   /* the same for every transfer: kept by a pooled handle */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+  }
+  /* the usual options: every transfer sets each of them, so none carries over */
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
   v = opt_number(L, 1, "timeout", 0);
-  if (v > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(v * 1000));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, v > 0 ? (long)(v * 1000) : 0L);   /* 0: none */
   v = opt_number(L, 1, "connect_timeout", 0);
-  if (v > 0) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(v * 1000));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, v > 0 ? (long)(v * 1000) : 0L);   /* 0: libcurl's */
   t->idle_s = opt_number(L, 1, "idle_timeout", 0);
-  if ((s = opt_string(L, 1, "proxy")) != NULL) curl_easy_setopt(c, CURLOPT_PROXY, s);
-  if ((s = opt_string(L, 1, "noproxy")) != NULL) curl_easy_setopt(c, CURLOPT_NOPROXY, s);
-  if ((s = opt_string(L, 1, "ca_file")) != NULL) curl_easy_setopt(c, CURLOPT_CAINFO, s);
-  if ((s = opt_string(L, 1, "ca_path")) != NULL) curl_easy_setopt(c, CURLOPT_CAPATH, s);
+  /* the unusual ones */
+  if ((s = opt_string(L, 1, "proxy")) != NULL) {
+    curl_easy_setopt(c, CURLOPT_PROXY, s);
+    t->unusual = 1;
+  }
+  if ((s = opt_string(L, 1, "noproxy")) != NULL) {
+    curl_easy_setopt(c, CURLOPT_NOPROXY, s);
+    t->unusual = 1;
+  }
+  if ((s = opt_string(L, 1, "ca_file")) != NULL) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, s);
+    t->unusual = 1;
+  }
+  if ((s = opt_string(L, 1, "ca_path")) != NULL) {
+    curl_easy_setopt(c, CURLOPT_CAPATH, s);
+    t->unusual = 1;
+  }
   if (opt_bool(L, 1, "insecure")) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    t->unusual = 1;
   }
 
   lua_getfield(L, 1, "headers");
@@ -682,6 +711,7 @@ static int l_request(lua_State *L) {
       return luaL_error(L, "venice: %s", err);
     }
     curl_easy_setopt(c, CURLOPT_MIMEPOST, t->mime);
+    t->unusual = 1;
   }
   lua_pop(L, 1);
 
@@ -705,12 +735,18 @@ static int l_request(lua_State *L) {
     t->req_headers = l;
   }
   if (strcmp(method, "GET") == 0) {
-    if (t->body_ref == LUA_NOREF && !t->mime) curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    else curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (t->body_ref == LUA_NOREF && !t->mime) {
+      curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+      t->unusual = 1;
+    }
   } else if (strcmp(method, "HEAD") == 0) {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    t->unusual = 1;
   } else if (strcmp(method, "POST") != 0) {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    t->unusual = 1;
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->req_headers);
 
