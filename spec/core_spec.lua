@@ -119,6 +119,24 @@ describe("clients", function()
     assert.is_true(opened <= 2, "opened " .. opened .. " connections")
   end)
 
+  it("sends no leftover body when a reused handle goes from a POST to a DELETE or a GET", function()
+    local c = client()
+    for _ = 1, 3 do
+      assert(c.chat.completions.create { model = "m", messages = msgs "a body to forget" })
+      c.api_keys.delete("key-123")
+      assert(c.models.list())
+    end
+    local reqs = mock.requests()
+    assert.equal(9, #reqs)
+    for i = 2, 9, 3 do
+      assert.equal("DELETE", reqs[i].method)
+      assert.equal("key-123", reqs[i].query.id)
+      assert.equal("", reqs[i].body or "")
+      assert.equal("GET", reqs[i + 1].method)
+      assert.equal("", reqs[i + 1].body or "")
+    end
+  end)
+
   it("refuses a malformed base_url", function()
     assert.has_error(function() venice.new { api_key = "k", base_url = "api.venice.ai" } end)
     assert.has_error(function() venice.new { api_key = "k", base_url = "ftp://x" } end)

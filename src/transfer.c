@@ -723,9 +723,13 @@ static int l_request(lua_State *L) {
     t->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   } else {
     lua_pop(L, 1);
-    if (strcmp(method, "POST") == 0 && !t->mime) {
+    if (t->mime) {
+      /* MIMEPOST set above */
+    } else if (strcmp(method, "POST") == 0) {
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    } else {   /* no body: a pooled handle may still hold the last POST's, a GET forgets it */
+      curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     }
   }
   /* no 100-continue round trip (libcurl asks for one on bodies of 1 MiB and more, and on uploads) */
@@ -735,9 +739,7 @@ static int l_request(lua_State *L) {
     t->req_headers = l;
   }
   if (strcmp(method, "GET") == 0) {
-    if (t->body_ref == LUA_NOREF && !t->mime) {
-      curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    } else {
+    if (t->body_ref != LUA_NOREF || t->mime) {   /* a GET with a body */
       curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
       t->unusual = 1;
     }
