@@ -1,5 +1,5 @@
 -- venice.client: clients, the one request pipeline, and the namespaces built from the endpoint
--- table (venice.endpoints). Every function of every namespace goes through `send`.
+-- table (venice.endpoints). Every function of every namespace goes through `call`.
 
 local core = require "venice.core"
 local tasks = require "venice.tasks"
@@ -129,9 +129,6 @@ local spec_facts = setmetatable({}, { __mode = "k" })
 local function facts_of(spec)
   local f = spec_facts[spec]
   if f then return f end
-  local ntypes, nenums = 0, 0
-  for _ in pairs(spec.types or EMPTY) do ntypes = ntypes + 1 end
-  for _ in pairs(spec.enums or EMPTY) do nenums = nenums + 1 end
   local required_headers = {}
   for name, h in pairs(spec.headers or EMPTY) do
     if h.required then required_headers[#required_headers + 1] = name end
@@ -139,8 +136,6 @@ local function facts_of(spec)
   f = {
     files = set_of(spec.files),            -- uploads are checked by venice.upload, not as strings
     arrays = set_of(spec.arrays),
-    narrays = #(spec.arrays or EMPTY),
-    nchecks = ntypes + nenums,
     bearer = accepts(spec, "bearer"),
     siwx = accepts(spec, "siwx"),
     required_headers = required_headers,
@@ -164,85 +159,40 @@ local function enum_error(field, allowed, v)
 end
 
 -- Checks params against what the OpenAPI file requires; nil or a ValidationError naming the field.
--- The types, then the enums, of the fields present: walked from the params when that is shorter
--- (a table with a metatable is always checked field by field of the schema: it may inherit).
+-- The fields present are walked (a handful, where a schema has dozens): only a table's own fields
+-- are sent, so they are the ones to check.
 local function validate(spec, params)
   for _, field in ipairs(spec.required or EMPTY) do
     if params[field] == nil then
       return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
     end
   end
-  local facts = facts_of(spec)
-  local files, types, enums = facts.files, spec.types or EMPTY, spec.enums or EMPTY
-  local by_params = getmetatable(params) == nil
-  if by_params then
-    local n = 0
-    for _ in pairs(params) do
-      n = n + 1
-      if n > facts.nchecks then by_params = false break end
-    end
-  end
-  if by_params then
-    for field, v in pairs(params) do
+  local files, types, enums = facts_of(spec).files, spec.types or EMPTY, spec.enums or EMPTY
+  for field, v in pairs(params) do
+    if v ~= null then
       local want = types[field]
-      if want and v ~= null and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
+      if want and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
         return type_error(field, want, v)
       end
-    end
-    for field, v in pairs(params) do
       local allowed = enums[field]
-      if allowed and v ~= null then
+      if allowed then
         local err = enum_error(field, allowed, v)
         if err then return err end
       end
-    end
-    return nil
-  end
-  for field, want in pairs(types) do
-    local v = params[field]
-    if v ~= nil and v ~= null and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
-      return type_error(field, want, v)
-    end
-  end
-  for field, allowed in pairs(enums) do
-    local v = params[field]
-    if v ~= nil and v ~= null then
-      local err = enum_error(field, allowed, v)
-      if err then return err end
     end
   end
 end
 
 -- The JSON body: empty tables in fields the API types as arrays are sent as [].
 local function encode_body(spec, params)
-  local arrays = spec.arrays
   local marked
-  if arrays then
-    local facts = facts_of(spec)
-    local n, few = 0, getmetatable(params) == nil
-    if few then
-      for _ in pairs(params) do
-        n = n + 1
-        if n >= facts.narrays then few = false break end
-      end
-    end
-    if few then   -- the same fields as the loop below finds, from the other side
-      local is_array = facts.arrays
-      for field, v in pairs(params) do
-        if is_array[field] and type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
-          marked = marked or {}
-          marked[#marked + 1] = v
-        end
-      end
-      if marked then for _, v in ipairs(marked) do setmetatable(v, core.array_mt) end end
-    else
-      for _, field in ipairs(arrays) do
-        local v = params[field]
-        if type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
-          marked = marked or {}
-          marked[#marked + 1] = v
-          setmetatable(v, core.array_mt)
-        end
+  if spec.arrays then
+    local is_array = facts_of(spec).arrays
+    for field, v in pairs(params) do
+      if is_array[field] and type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
+        marked = marked or {}
+        marked[#marked + 1] = v
+        setmetatable(v, core.array_mt)
       end
     end
   end
