@@ -811,6 +811,30 @@ static int l_transfer_headers(lua_State *L) {
   return 1;
 }
 
+/* t:header(name) -> the value of one response header (lower-case name; the first of repeats) */
+static int l_transfer_header(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  const char *name = luaL_checkstring(L, 2);
+  size_t i = 0;
+  while (i < t->hdrs.len) {
+    const char *k = t->hdrs.p + i, *v = k + strlen(k) + 1;
+    if (strcmp(k, name) == 0) {
+      lua_pushstring(L, v);
+      return 1;
+    }
+    i = (size_t)(v - t->hdrs.p) + strlen(v) + 1;
+  }
+  return 0;
+}
+
+/* t:header_block() -> every response header as one string "name\0value\0...": kept as it is and
+ * read only when asked (venice.meta), which spares a table per request */
+static int l_transfer_header_block(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  lua_pushlstring(L, t->hdrs.p ? t->hdrs.p : "", t->hdrs.len);
+  return 1;
+}
+
 static int l_transfer_body(lua_State *L) {
   vn_transfer *t = check_transfer(L);
   lua_pushlstring(L, t->body.p ? t->body.p : "", t->body.len);
@@ -1025,6 +1049,8 @@ void vn_transfer_open(lua_State *L) {
     { "ready", l_transfer_ready },
     { "status", l_transfer_status },
     { "headers", l_transfer_headers },
+    { "header", l_transfer_header },
+    { "header_block", l_transfer_header_block },
     { "body", l_transfer_body },
     { "json", l_transfer_json },
     { "next_event", l_transfer_next_event },

@@ -397,8 +397,8 @@ end
 -- opts.output the core has streamed a body that is not JSON into that file: the result is then
 -- { path, bytes, content_type }; a JSON answer (a job still processing) stays a decoded table.
 local function result_of(t, kind, o)
-  local h = t:headers()
-  local ctype = h["content-type"] or ""
+  local h = t:header_block()   -- the response headers, made a table by venice.meta when asked
+  local ctype = t:header("content-type") or ""
   local is_json = ctype == "" or ctype:find("json", 1, true) ~= nil
   if kind == "auto" then kind = is_json and "json" or "binary" end
   if kind == "json" and not o.output then
@@ -408,7 +408,7 @@ local function result_of(t, kind, o)
     if v ~= nil then return v, nil, h end
     local body = t:body()
     if body == "" then return {}, nil, h end
-    return malformed(t, h, err, body)
+    return malformed(t, t:headers(), err, body)
   end
   local _, _, bytes = t:stats()
   local body = t:body()
@@ -423,7 +423,7 @@ local function result_of(t, kind, o)
     if t:status() == 204 or body == "" then return {}, nil, h end
     local v, err
     if in_file then v, err = core.json_decode(body) else v, err = t:json() end
-    if v == nil then return malformed(t, h, err, body) end
+    if v == nil then return malformed(t, t:headers(), err, body) end
     return v, nil, h
   end
   if o.output then
@@ -431,7 +431,7 @@ local function result_of(t, kind, o)
       local f, err = io.open(o.output, "wb")
       if not f then
         return nil, core.error("Error", { message = "cannot write " .. o.output .. ": " .. tostring(err),
-          code = "write_failed", status = t:status(), headers = h })
+          code = "write_failed", status = t:status(), headers = t:headers() })
       end
       f:write(body)
       f:close()

@@ -52,8 +52,21 @@ local function deprecation(headers)
   return { warning = warning, date = date, deprecated = flag(dep) or nil, replacement = repl }
 end
 
--- `now` (os.time() when the response came; default: now) anchors resets given as epoch times.
+-- The core's header block ("name\0value\0...", names lower-case) as a table; repeated names
+-- are joined with ", " as t:headers() does.
+local function parse_block(block)
+  local h = {}
+  for k, v in block:gmatch("(%Z+)%z(%Z*)%z") do
+    local prev = h[k]
+    h[k] = prev and (prev .. ", " .. v) or v
+  end
+  return h
+end
+
+-- `headers` is a table, or the core's header block. `now` (os.time() when the response came;
+-- default: now) anchors resets given as epoch times.
 function M.build(status, headers, elapsed, now)
+  if type(headers) == "string" then headers = parse_block(headers) end
   headers = headers or {}
   return {
     status = status,
@@ -91,6 +104,10 @@ local warned = setmetatable({}, { __mode = "k" })
 --- Logs a model's deprecation notice once per client and model: to the client's log function
 --- (line, { event = "deprecation", model, warning, date, replacement }), else to stderr.
 function M.warn_deprecation(client, headers, params)
+  if type(headers) == "string" then   -- a header block: most have no deprecation header at all
+    if not headers:find("deprecat", 1, true) then return end
+    headers = parse_block(headers)
+  end
   local d = headers and deprecation(headers)
   if not d or type(client) ~= "table" then return end
   local model = type(params) == "table" and (params.model or params.modelId)
