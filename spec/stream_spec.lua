@@ -129,6 +129,18 @@ describe("streams", function()
     read_all(s)
   end)
 
+  it("logs a deprecated model's notice once, for streams too", function()
+    local lines = {}
+    local c = venice.new { api_key = "sk-test", base_url = mock.url(),
+      log = function(line, fields) if fields.event == "deprecation" then lines[#lines + 1] = line end end }
+    for _ = 1, 2 do
+      local s = c.chat.completions.stream(params(nil, { model = "old-deprecated-chat" }))
+      assert.equal(EXPECTED, content_of(read_all(s)))
+    end
+    assert.equal(1, #lines)
+    assert.matches("old%-deprecated%-chat is deprecated", lines[1])
+  end)
+
   it("raises the status error of a stream refused before it starts", function()
     mock.fault("/chat/completions", { status = 429, retry_after = "3", body = { error = "Too many requests" } })
     local s = client().chat.completions.stream(params())

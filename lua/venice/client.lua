@@ -609,8 +609,11 @@ local function call(client, spec, args, params, o)
     return nil, err
   end
   if req.sse then
-    return Stream.new(function() return perform(client, req, o, "event") end, o,
-      function(e) return redact(e, req.key) end)
+    return Stream.new(function()
+      local t, perr = perform(client, req, o, "event")
+      if t then meta.warn_deprecation(client, t:header_block(), params) end
+      return t, perr
+    end, o, function(e) return redact(e, req.key) end)
   end
   local t, perr, elapsed = perform(client, req, o, "done")
   if not t then return nil, perr end

@@ -3,6 +3,7 @@
 
 local json = require "venice.mock.json"
 local kit = require "venice.mock.kit"
+local support = require "venice.mock.routes.support"
 
 local R = {}
 
@@ -392,10 +393,11 @@ R["POST /chat/completions"] = function(req)
   local fault = req.fault or {}
   local p = plan(body, fault)
   local id, created = "chatcmpl-" .. kit.hex(32), os.time()
+  local headers = support.deprecation_headers(body.model)
   if body.stream == true then
-    return 200, kit.sse(chunk_events(body, p, fault, id, created))
+    return 200, kit.sse(chunk_events(body, p, fault, id, created)), headers
   end
-  return 200, completion(body, p, id, created)
+  return 200, completion(body, p, id, created), headers
 end
 
 return R
