@@ -8,6 +8,10 @@ local core = require "venice.core"
 
 local M = {}
 
+-- Set by venice.uv in Neovim: whether the caller runs inside a fast libuv callback, and the
+-- function (vim.schedule) that runs a task's completion callback outside it instead.
+M.in_fast, M.defer = nil, nil
+
 local Task = { __name = "venice.Task" }
 Task.__index = Task
 
@@ -43,7 +47,11 @@ local function finish(task, ok, err)
   local cb = task.on_done
   if cb then
     task.on_done = nil
-    cb(task)
+    if M.in_fast and M.in_fast() then
+      M.defer(function() cb(task) end)
+    else
+      cb(task)
+    end
   end
 end
 

@@ -181,7 +181,7 @@ function M.attach(uv, opts)
   function handle.close()
     if attached ~= att then return end
     attached = nil
-    tasks.on_wait = nil
+    tasks.on_wait, tasks.in_fast, tasks.defer = nil, nil, nil
     if core.step == step_and_tell then core.step = step end
     for fd, p in pairs(polls) do
       polls[fd] = nil
@@ -202,6 +202,9 @@ function M.attach(uv, opts)
   end
   core.step = step_and_tell
   tasks.on_wait = function() arm() end
+  -- a task finished from inside a fast callback (task:cancel() there) reports through schedule
+  tasks.in_fast = nvim and nvim.in_fast_event or nil
+  tasks.defer = schedule
   -- what libcurl already expects to be watched (from an earlier attachment)
   for fd, what in pairs(wanted) do att.socket(fd, what) end
   if timer_due then

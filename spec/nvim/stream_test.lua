@@ -271,6 +271,23 @@ local function main()
   check("task:cancel() on a finished task returns false", task2:cancel() == false and task:cancel() == false)
   -- }}
 
+  -- {{ 3b. a cancel from inside a fast libuv callback: on_done still runs outside it
+  local fast_done, fast_err, fast_in = 0, nil, nil
+  local task3 = c.chat.completions.stream({ model = "m", messages = { { role = "user", content = "cancel me" } } }, {
+    headers = { ["x-mock-fault"] = '{"chunk_delay_ms":50,"chunks":100}' },
+    on_done = function(err)
+      fast_done = fast_done + 1
+      fast_err, fast_in = err, vim.in_fast_event()
+    end,
+  })
+  local killer = uv.new_timer()
+  killer:start(120, 0, function() killer:close(); task3:cancel() end)   -- a fast callback
+  wait_for(function() return fast_done > 0 end, 3000)
+  check("a cancel made in a fast callback reports once, with 'cancelled', outside fast context",
+    fast_done == 1 and fast_err and fast_err.code == "cancelled" and fast_in == false,
+    ("%d calls, %s, fast=%s"):format(fast_done, tostring(fast_err and fast_err.code), tostring(fast_in)))
+  -- }}
+
   -- {{ 4. several streams at once
   local N, done_n, fast_n, per = 8, 0, 0, {}
   local t4 = uv.hrtime()
