@@ -12,7 +12,7 @@ if [ -n "${VENICE_API_KEY:-}" ]; then
   exec lua5.4 examples/stream_chat.lua "$@"
 fi
 TMP=$(mktemp -d)
-lua5.4 bin/venice-mock --port 0 --port-file "$TMP/port" --quiet --chunk-delay-ms 40 &
+lua5.4 bin/venice-mock --port 0 --port-file "$TMP/port" --quiet --chunk-delay-ms 40 >/dev/null &
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
 i=0
