@@ -99,8 +99,7 @@ else
   busted_suite "busted-luajit" luajit $BUSTED spec
   busted_suite "valgrind-5.4" valgrind -q --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=tools/valgrind.supp \
-    lua5.4 $BUSTED spec/core_spec.lua spec/errors_spec.lua spec/json_spec.lua spec/sse_spec.lua \
-    spec/stream_spec.lua spec/tasks_spec.lua
+    lua5.4 $BUSTED spec
   check "luacheck" luacheck --no-color lua bin spec examples
   # suites added beside this script: each file calls check, busted_suite or counted_suite
   for s in tools/suites/*.sh; do
