@@ -18,7 +18,7 @@ script fails when an operation of the YAML has no entry in OPS, when OPS names a
 the YAML lacks, or when an override refers to a parameter the operation does not have.
 ]]
 
-local lyaml = require "lyaml"
+local openapi = dofile(((arg and arg[0] or ""):match("^(.*)/tools/[^/]+$") or ".") .. "/tools/openapi.lua")
 
 ---------------------------------------------------------------------------------------------
 -- Hand-kept facts, one line per operation, in the order of the docs.
@@ -152,36 +152,8 @@ local function sorted_keys(t)
   return ks
 end
 
----------------------------------------------------------------------------------------------
--- YAML loading. Plain scalars follow the YAML 1.2 core schema: lyaml's default (YAML 1.1)
--- would turn the aspect ratios 1:1 and 16:9 into the base-60 numbers 61 and 969.
----------------------------------------------------------------------------------------------
+local isnull = openapi.isnull
 
-local NULL = lyaml.null
-
-local function core_scalar(v)
-  if v == "" or v == "~" or v == "null" or v == "Null" or v == "NULL" then return NULL end
-  if v == "true" or v == "True" or v == "TRUE" then return true end
-  if v == "false" or v == "False" or v == "FALSE" then return false end
-  if v:match("^[-+]?%d+$") then
-    local n = tonumber(v)
-    if math.tointeger then n = math.tointeger(n) or n end
-    return n
-  end
-  if v:match("^0x%x+$") or v:match("^0o[0-7]+$") then
-    return tonumber(v:sub(3), v:sub(2, 2) == "x" and 16 or 8)
-  end
-  local mant, ex = v:match("^[-+]?([%d.]+)(.*)$")
-  if mant and (mant:match("^%d+%.?%d*$") or mant:match("^%.%d+$"))
-     and (ex == "" or ex:match("^[eE][-+]?%d+$")) then
-    return tonumber(v)
-  end
-  if v:match("^[-+]?%.[Ii][Nn][Ff]$") then return v:sub(1, 1) == "-" and -math.huge or math.huge end
-  if v:match("^%.[Nn][Aa][Nn]$") then return 0 / 0 end
-  return v
-end
-
-local function isnull(v) return v == nil or v == NULL end
 
 ---------------------------------------------------------------------------------------------
 -- Schema analysis
@@ -189,23 +161,7 @@ local function isnull(v) return v == nil or v == NULL end
 
 local doc -- the loaded OpenAPI document
 
-local function resolve(s, seen)
-  seen = seen or 0
-  if type(s) ~= "table" then return s end
-  if s["$ref"] then
-    if seen > 50 then fail("$ref loop at %s", s["$ref"]) end
-    local node = doc
-    local ref = s["$ref"]
-    if ref:sub(1, 2) ~= "#/" then fail("external $ref not supported: %s", ref) end
-    for part in ref:sub(3):gmatch("[^/]+") do
-      part = part:gsub("~1", "/"):gsub("~0", "~")
-      node = node[part]
-      if node == nil then fail("dangling $ref %s", ref) end
-    end
-    return resolve(node, seen + 1)
-  end
-  return s
-end
+local function resolve(s) return openapi.resolve(doc, s, fail) end
 
 -- The alternatives of a schema (oneOf/anyOf), or nil.
 local function branches(s)
@@ -868,8 +824,7 @@ for _, a in ipairs(arg or {}) do
 end
 yaml_path = yaml_path or os.getenv("VENICE_OPENAPI") or (root .. "/../shared/venice-openapi.yaml")
 
-local text = readfile(yaml_path) or fail("cannot read %s", yaml_path)
-doc = lyaml.load(text, { implicit_scalar = core_scalar })
+doc = openapi.load(yaml_path) or fail("cannot read %s", yaml_path)
 if type(doc) ~= "table" or type(doc.paths) ~= "table" then fail("%s: no paths", yaml_path) end
 
 -- every operation of the YAML exactly once, and nothing else

@@ -13,31 +13,10 @@ response, so routes answer binary operations with the right type. With --check n
 written: exit 1 when the committed file differs.
 ]]
 
-local lyaml = require "lyaml"
 
 local function fail(fmt, ...)
   io.stderr:write("gen-mock-samples: ", fmt:format(...), "\n")
   os.exit(1)
-end
-
-local NULL = lyaml.null
-
--- YAML 1.2 core schema for plain scalars (1:1 stays a string).
-local function core_scalar(v)
-  if v == "" or v == "~" or v == "null" or v == "Null" or v == "NULL" then return NULL end
-  if v == "true" or v == "True" or v == "TRUE" then return true end
-  if v == "false" or v == "False" or v == "FALSE" then return false end
-  if v:match("^[-+]?%d+$") then
-    local n = tonumber(v)
-    if math.tointeger then n = math.tointeger(n) or n end
-    return n
-  end
-  local mant, ex = v:match("^[-+]?([%d.]+)(.*)$")
-  if mant and (mant:match("^%d+%.?%d*$") or mant:match("^%.%d+$"))
-     and (ex == "" or ex:match("^[eE][-+]?%d+$")) then
-    return tonumber(v)
-  end
-  return v
 end
 
 local args = { ... }
@@ -46,23 +25,14 @@ for _, a in ipairs(args) do
   if a == "--check" then check = true else yaml_path = a end
 end
 local root = (debug.getinfo(1, "S").source:match("^@(.*)/tools/[^/]*$")) or "."
+local openapi = dofile(root .. "/tools/openapi.lua")
+local NULL, isnull = openapi.NULL, openapi.isnull
 yaml_path = yaml_path or os.getenv("VENICE_OPENAPI") or (root .. "/../shared/venice-openapi.yaml")
-local fh = io.open(yaml_path, "r") or fail("cannot read %s", yaml_path)
-local doc = lyaml.load(fh:read("*a"), { implicit_scalar = core_scalar })
-fh:close()
+local doc = openapi.load(yaml_path) or fail("cannot read %s", yaml_path)
 
-local function resolve(s, depth)
-  depth = depth or 0
-  while type(s) == "table" and s["$ref"] do
-    if depth > 40 then fail("$ref loop") end
-    local node = doc
-    for part in s["$ref"]:sub(3):gmatch("[^/]+") do node = node[part] end
-    s, depth = node, depth + 1
-  end
-  return s
-end
+local function resolve(s) return openapi.resolve(doc, s, fail) end
 
-local function isnull(v) return v == nil or v == NULL end
+
 
 -- A value for a schema. depth keeps recursive schemas finite.
 local function sample(s, depth)

@@ -1,0 +1,67 @@
+-- tools/openapi.lua: reading Venice's OpenAPI file, shared by the generators in tools/.
+--
+--   local openapi = dofile(root .. "/tools/openapi.lua")
+--   local doc = openapi.load(path)          -- or nil, message
+--   local schema = openapi.resolve(doc, s, fail)
+--
+-- Plain scalars follow the YAML 1.2 core schema: lyaml's default (YAML 1.1) would turn the aspect
+-- ratios 1:1 and 16:9 into the base-60 numbers 61 and 969. Needs lyaml (Debian: lua-yaml).
+
+local lyaml = require "lyaml"
+
+local M = {}
+
+M.NULL = lyaml.null
+
+function M.isnull(v) return v == nil or v == M.NULL end
+
+local function core_scalar(v)
+  if v == "" or v == "~" or v == "null" or v == "Null" or v == "NULL" then return M.NULL end
+  if v == "true" or v == "True" or v == "TRUE" then return true end
+  if v == "false" or v == "False" or v == "FALSE" then return false end
+  if v:match("^[-+]?%d+$") then
+    local n = tonumber(v)
+    if math.tointeger then n = math.tointeger(n) or n end
+    return n
+  end
+  if v:match("^0x%x+$") or v:match("^0o[0-7]+$") then
+    return tonumber(v:sub(3), v:sub(2, 2) == "x" and 16 or 8)
+  end
+  local mant, ex = v:match("^[-+]?([%d.]+)(.*)$")
+  if mant and (mant:match("^%d+%.?%d*$") or mant:match("^%.%d+$"))
+     and (ex == "" or ex:match("^[eE][-+]?%d+$")) then
+    return tonumber(v)
+  end
+  if v:match("^[-+]?%.[Ii][Nn][Ff]$") then return v:sub(1, 1) == "-" and -math.huge or math.huge end
+  if v:match("^%.[Nn][Aa][Nn]$") then return 0 / 0 end
+  return v
+end
+
+--- The document at path, or nil, message.
+function M.load(path)
+  local fh, err = io.open(path, "r")
+  if not fh then return nil, err end
+  local text = fh:read("*a")
+  fh:close()
+  return lyaml.load(text, { implicit_scalar = core_scalar })
+end
+
+--- s with its $ref followed (within doc); fail(fmt, ...) reports a loop or a dangling reference.
+function M.resolve(doc, s, fail)
+  local depth = 0
+  while type(s) == "table" and s["$ref"] do
+    local ref = s["$ref"]
+    if depth > 50 then fail("$ref loop at %s", ref) end
+    if ref:sub(1, 2) ~= "#/" then fail("external $ref not supported: %s", ref) end
+    local node = doc
+    for part in ref:sub(3):gmatch("[^/]+") do
+      part = part:gsub("~1", "/"):gsub("~0", "~")
+      node = node[part]
+      if node == nil then fail("dangling $ref %s", ref) end
+    end
+    s, depth = node, depth + 1
+  end
+  return s
+end
+
+return M
