@@ -31,7 +31,7 @@ build = {
   modules = {
     ["venice.core"] = {
       -- libcurl is opened on first use (src/curlapi.c): its headers are needed, not a link
-      sources = { "src/core.c", "src/errors.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c" },
+      sources = { "src/core.c", "src/errors.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c", "src/random.c" },
       libraries = { "dl" },
       incdirs = { "src", "$(CURL_INCDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },

@@ -2,6 +2,7 @@
 #include "venice.h"
 #include "sse.h"
 #include "json.h"
+#include "random.h"
 #include "curlapi.h"
 #include <string.h>
 
@@ -92,6 +93,7 @@ int luaopen_venice_core(lua_State *L) {
   vn_errors_open(L);
   vn_json_open(L);
   vn_transfer_open(L);
+  vn_random_open(L);
 
   luaL_newmetatable(L, DECODER_MT);
   luaL_newlib(L, decoder_methods);
