@@ -2,6 +2,7 @@
 #   make            build venice/core.so for Lua 5.4 (LUA_VERSION=5.1|5.2|5.3|5.4|jit)
 #   make demo       install what is missing, build, start the local server, stream a chat
 #   make test       install what is missing, build, run every test suite
+#   make check      luacheck, the strict build and busted on Lua 5.4: the day-to-day check
 # Every variable below can be overridden on the command line.
 
 LUA_VERSION ?= 5.4
@@ -27,6 +28,10 @@ CC          ?= cc
 CFLAGS      ?= -O2 -g
 WARNINGS    ?= -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 LIBFLAG     ?= -shared
+SANITIZE    ?= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CC     ?= clang
+BUSTED      ?= /usr/bin/busted
+LUACHECK    ?= luacheck
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 LIBDIR      ?= $(PREFIX)/lib/lua/$(LUA_ABI)
@@ -40,7 +45,7 @@ MODULE      := $(BUILD)/venice/core.so
 ALL_CFLAGS   = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARNINGS) $(CFLAGS) \
                -I$(LUA_INCDIR) $(CURL_CFLAGS)
 
-.PHONY: all deps demo test test-quick strict install uninstall clean bench fuzz
+.PHONY: all deps demo test test-quick check lint strict install uninstall clean bench fuzz
 
 all: $(MODULE)
 
@@ -63,14 +68,25 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
 
+# tools/run-tests.sh reads LUA and BUSTED from the environment
+TEST_ENV     = LUA='$(LUA)' BUSTED='$(BUSTED)' LUACHECK='$(LUACHECK)'
+
 test:
 	@sh tools/deps.sh
 	@$(MAKE) --no-print-directory all
-	@sh tools/run-tests.sh
+	@$(TEST_ENV) sh tools/run-tests.sh
 
-# Only the busted suite on Lua 5.4, for quick iterations.
+# Only the busted suite (on LUA), for quick iterations.
 test-quick: all
-	@sh tools/run-tests.sh quick
+	@$(TEST_ENV) sh tools/run-tests.sh quick
+
+LINT_DIRS   := lua bin spec examples tools bench
+
+lint:
+	$(LUACHECK) --no-color -q $(LINT_DIRS)
+
+# Day-to-day: luacheck, the strict build and the busted suite, in about half a minute.
+check: lint strict test-quick
 
 # Installs venice.core, the Lua modules and the two commands under $(DESTDIR)$(PREFIX); the
 # commands' #! line names the interpreter of LUA_VERSION.

@@ -1,13 +1,7 @@
 -- json_bench.lua: ops/s of the venice JSON codec against lua-cjson.
--- make -f mk/json.mk json-bench   (or LUA_CPATH='build/test/?.so;;' lua5.4 bench/json_bench.lua)
+-- make json-bench   (or LUA_CPATH='build/5.4/?.so;;' lua5.4 bench/json_bench.lua)
 
-local function load_codec()
-  local ok, core = pcall(require, "venice.core")
-  if ok and type(core) == "table" and core.json_decode then return core, "venice.core" end
-  return require("venice.jsontest"), "venice.jsontest"
-end
-
-local V, vname = load_codec()
+local V, vname = require "venice.core", "venice.core"
 local ok_cjson, cjson = pcall(require, "cjson")
 local clock = os.clock
 local SECONDS = tonumber(os.getenv("BENCH_SECONDS")) or 0.5

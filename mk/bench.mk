@@ -1,4 +1,5 @@
-# mk/bench.mk: the benchmark (bench/). Included by the top Makefile.
+# mk/bench.mk: the benchmark (bench/). Included by the top Makefile, whose CC, WARNINGS and LUA
+# it uses.
 #
 #   bench        every client on the same work against bench/server.c, medians and ratios, the
 #                targets of issue 8, then instruction counts under valgrind (which the machine's
@@ -11,7 +12,7 @@
 
 BENCH_DIR     := build/bench
 BENCH_CURL_LIBS ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
-BENCH_CFLAGS  ?= -std=c99 -O2 -g -Wall -Wextra -Wshadow
+BENCH_CFLAGS   = -std=c99 -O2 -g $(WARNINGS)
 BENCH_BINS    := $(BENCH_DIR)/server $(BENCH_DIR)/rawcurl
 
 .PHONY: bench bench-smoke bench-bins bench-node
@@ -37,7 +38,7 @@ bench-node:
 
 bench: all bench-bins bench-node
 	@if command -v luajit >/dev/null 2>&1; then $(MAKE) --no-print-directory all LUA_VERSION=jit >/dev/null; fi
-	lua5.4 bench/run.lua --instructions --markdown $(BENCH_DIR)/results.md
+	$(LUA) bench/run.lua --instructions --markdown $(BENCH_DIR)/results.md
 
 bench-smoke: all bench-bins
-	lua5.4 bench/run.lua --smoke
+	$(LUA) bench/run.lua --smoke

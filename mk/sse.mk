@@ -1,16 +1,13 @@
-# mk/sse.mk: SSE decoder tests, benchmark and fuzzer. Paths are relative to
-# the repository root; also usable alone: make -f mk/sse.mk sse-test
+# mk/sse.mk: SSE decoder tests, benchmark and fuzzer. Included by the top Makefile, whose CC,
+# WARNINGS, SANITIZE and FUZZ_CC it uses.
 #
 #   sse-test           C tests under ASan + UBSan
 #   sse-test-valgrind  the same tests, plain build, under valgrind
 #   sse-bench          throughput of an optimised build
 #   fuzz / sse-fuzz    libFuzzer for FUZZ_SECONDS (new inputs go to build/, not fuzz/)
 
-SSE_CC       ?= cc
-SSE_FUZZ_CC  ?= clang
 FUZZ_SECONDS ?= 60
-SSE_WARN      = -std=c99 -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
-SSE_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SSE_WARN      = -std=c99 $(WARNINGS) -Werror
 SSE_SRC       = src/sse.c src/sse.h
 # the test program includes src/sse.c itself, to swap in a failing allocator
 SSE_TEST_SRC  = spec/c/test_sse.c
@@ -19,19 +16,19 @@ SSE_TEST_SRC  = spec/c/test_sse.c
 
 build/sse_test: $(SSE_SRC) $(SSE_TEST_SRC) mk/sse.mk
 	@mkdir -p build
-	$(SSE_CC) $(SSE_WARN) $(SSE_SAN) -g -O1 -Isrc -o $@ $(SSE_TEST_SRC)
+	$(CC) $(SSE_WARN) $(SANITIZE) -g -O1 -Isrc -o $@ $(SSE_TEST_SRC)
 
 build/sse_test_plain: $(SSE_SRC) $(SSE_TEST_SRC) mk/sse.mk
 	@mkdir -p build
-	$(SSE_CC) $(SSE_WARN) -g -O1 -Isrc -o $@ $(SSE_TEST_SRC)
+	$(CC) $(SSE_WARN) -g -O1 -Isrc -o $@ $(SSE_TEST_SRC)
 
 build/sse_bench: $(SSE_SRC) $(SSE_TEST_SRC) mk/sse.mk
 	@mkdir -p build
-	$(SSE_CC) $(SSE_WARN) -O2 -DNDEBUG -Isrc -o $@ $(SSE_TEST_SRC)
+	$(CC) $(SSE_WARN) -O2 -DNDEBUG -Isrc -o $@ $(SSE_TEST_SRC)
 
 build/sse_fuzz: $(SSE_SRC) fuzz/sse_fuzz.c mk/sse.mk
 	@mkdir -p build
-	$(SSE_FUZZ_CC) $(SSE_WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) $(SSE_WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -Isrc -o $@ src/sse.c fuzz/sse_fuzz.c
 
 sse-test: build/sse_test

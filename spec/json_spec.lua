@@ -1,14 +1,6 @@
--- json_spec.lua: the C JSON codec (src/json.c) through its Lua functions.
--- Uses venice.core when it is built, else the test module venice.jsontest
--- (make -f mk/json.mk json; LUA_CPATH='build/test/?.so;;').
+-- json_spec.lua: the C JSON codec (src/json.c) through venice.core's Lua functions.
 
-local function load_codec()
-  local ok, core = pcall(require, "venice.core")
-  if ok and type(core) == "table" and core.json_decode then return core end
-  return require("venice.jsontest")
-end
-
-local J = load_codec()
+local J = require "venice.core"
 local decode, encode, null = J.json_decode, J.json_encode, J.null
 local has_int = math.type ~= nil -- Lua 5.3+
 

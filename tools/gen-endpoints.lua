@@ -862,7 +862,7 @@ local lua_out = render_lua(entries)
 local md_out = render_md(entries, "venice-openapi.yaml")
 local lua_path, md_path = root .. "/lua/venice/endpoints.lua", root .. "/docs/endpoints.md"
 
-local chunk, err = (loadstring or load)(lua_out, "=endpoints.lua")
+local chunk, err = (rawget(_G, "loadstring") or load)(lua_out, "=endpoints.lua")
 if not chunk then fail("generated Lua does not load: %s", err) end
 
 if check then

@@ -1,8 +1,12 @@
 #!/bin/sh
 # Runs every test suite of venice-lua and ends with one line summing them all:
 #   tests: N passed, N failed
-# `run-tests.sh quick` runs only the busted suite on Lua 5.4.
+# `run-tests.sh quick` runs only the busted suite (on $LUA, default lua5.4).
+# The Makefile passes LUA, BUSTED and LUACHECK.
 set -u
+LUA=${LUA:-lua5.4}
+BUSTED=${BUSTED:-/usr/bin/busted}
+LUACHECK=${LUACHECK:-luacheck}
 mode=${1:-full}
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
@@ -87,20 +91,20 @@ start_mock() {
 }
 
 start_mock
-BUSTED="/usr/bin/busted"
 
 if [ "$mode" = quick ]; then
-  busted_suite "busted-5.4" lua5.4 $BUSTED spec
+  busted_suite "busted-$("$LUA" -e 'io.write(jit and "jit" or _VERSION:match("%d.%d"))')" "$LUA" "$BUSTED" spec
 else
   check "build-strict-5.4" make --no-print-directory strict LUA_VERSION=5.4
   check "build-luajit" make --no-print-directory all LUA_VERSION=jit
-  if [ -f mk/sse.mk ]; then counted_suite "sse-c-asan-ubsan" make --no-print-directory sse-test; fi
+  counted_suite "sse-c-asan-ubsan" make --no-print-directory sse-test
+  check "json-c-asan-ubsan" make --no-print-directory json-ctest
   busted_suite "busted-5.4" lua5.4 $BUSTED spec
   busted_suite "busted-luajit" luajit $BUSTED spec
   busted_suite "valgrind-5.4" valgrind -q --error-exitcode=99 --leak-check=full \
-    --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=tools/valgrind.supp \
+    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     lua5.4 $BUSTED spec
-  check "luacheck" luacheck --no-color lua bin spec examples
+  check "luacheck" make --no-print-directory lint LUACHECK="$LUACHECK"
   # suites added beside this script: each file calls check, busted_suite or counted_suite
   for s in tools/suites/*.sh; do
     [ -f "$s" ] && . "./$s"

@@ -1,6 +1,6 @@
 -- Loaded by busted before the specs: finds the build of venice.core for the running Lua.
 local version = jit and "jit" or _VERSION:match("%d+%.%d+")
-package.cpath = ("build/%s/?.so;build/test/?.so;"):format(version) .. package.cpath
+package.cpath = ("build/%s/?.so;"):format(version) .. package.cpath
 package.path = "lua/?.lua;lua/?/init.lua;./?.lua;" .. package.path
 
 -- luv once for the whole run: busted drops the modules a spec file loaded when the file ends, and
