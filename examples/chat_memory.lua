@@ -8,6 +8,8 @@
 --
 -- Without arguments, and when stdin and stdout are not both a terminal and stdin brings nothing,
 -- it plays a short scripted chat that saves and restores itself, then ends.
+-- Ctrl-C stops the answer being streamed and saves the chat so far (the answered turns) to the
+-- --file given, else to chat.json, and says where.
 -- Uses $VENICE_API_KEY and $VENICE_BASE_URL ($VENICE_MODEL picks the model).
 local venice = require "venice"
 
@@ -35,6 +37,7 @@ end
 local client = venice.new { max_retries = 1 }
 
 local conv
+local answered = 0   -- the messages of the turns answered so far
 if file and io.open(file, "r") then
   local err
   conv, err = venice.conversation.load(file, { client = client })
@@ -43,8 +46,15 @@ if file and io.open(file, "r") then
     os.exit(1)
   end
   print(("(restored %d messages from %s)"):format(#conv.messages, file))
+  answered = #conv.messages
 else
   conv = venice.conversation { client = client, model = model, system = SYSTEM }
+end
+
+-- Ctrl-C: the interpreter raises "interrupted!" in the middle of whatever runs.
+local function interrupted(err)
+  local msg = type(err) == "table" and err.message or err
+  return type(msg) == "string" and msg:match("interrupted!$") ~= nil
 end
 
 -- One turn, streamed to the terminal; false when it failed.
@@ -56,9 +66,11 @@ local function turn(text)
   end)
   io.write("\n")
   if not answer then
+    if interrupted(err) then error(err, 0) end
     io.stderr:write(tostring(err), "\n")
     return false
   end
+  answered = #conv.messages
   return true
 end
 
@@ -84,51 +96,69 @@ if #lines == 0 and not interactive and not is_terminal(0) then
   end
 end
 
-if interactive then
-  print("Chatting with " .. conv.model .. ". Commands: /save [path], /reset, /quit")
-  while true do
-    io.write("you> ")
-    io.flush()
-    local line = io.read("*l")
-    if not line or line == "/quit" then break end
-    if line == "/reset" then
-      conv:reset()
-      print("(forgotten)")
-    elseif line:match("^/save") then
-      file = line:match("^/save%s+(%S+)") or file or "chat.json"
-      if save() then print("(saved to " .. file .. ")") end
-    elseif line:match("%S") then
-      io.write("ai> ")
-      local answer, err = conv:stream(line, function(piece)
-        io.write(piece)
-        io.flush()
-      end)
-      io.write("\n")
-      if not answer then io.stderr:write(tostring(err), "\n") end
+local function chat()
+  if interactive then
+    print("Chatting with " .. conv.model .. ". Commands: /save [path], /reset, /quit")
+    while true do
+      io.write("you> ")
+      io.flush()
+      local line = io.read("*l")
+      if not line or line == "/quit" then break end
+      if line == "/reset" then
+        conv:reset()
+        print("(forgotten)")
+      elseif line:match("^/save") then
+        file = line:match("^/save%s+(%S+)") or file or "chat.json"
+        if save() then print("(saved to " .. file .. ")") end
+      elseif line:match("%S") then
+        io.write("ai> ")
+        local answer, err = conv:stream(line, function(piece)
+          io.write(piece)
+          io.flush()
+        end)
+        io.write("\n")
+        if answer then answered = #conv.messages
+        elseif interrupted(err) then error(err, 0)
+        else io.stderr:write(tostring(err), "\n") end
+      end
     end
+    save()
+    return
   end
-  save()
-  return
-end
 
-if #lines > 0 then
-  for _, line in ipairs(lines) do
-    if not turn(line) then os.exit(1) end
+  if #lines > 0 then
+    for _, line in ipairs(lines) do
+      if not turn(line) then os.exit(1) end
+    end
+    status()
+    if not save() then os.exit(1) end
+    return
   end
+
+  -- The scripted chat: two turns, saved, restored into a new conversation, and one more turn.
+  local path = os.tmpname()
+  if not turn("Hi! My name is Ada and I like sailing.") then os.exit(1) end
+  if not turn("What do I like?") then os.exit(1) end
   status()
-  if not save() then os.exit(1) end
-  return
+  assert(conv:save(path))
+  local restored = assert(venice.conversation.load(path, { client = client }))
+  os.remove(path)
+  print(("(saved and restored: %d messages)"):format(#restored.messages))
+  conv, answered = restored, #restored.messages
+  if not turn("And what is my name?") then os.exit(1) end
+  status()
 end
 
--- The scripted chat: two turns, saved, restored into a new conversation, and one more turn.
-local path = os.tmpname()
-if not turn("Hi! My name is Ada and I like sailing.") then os.exit(1) end
-if not turn("What do I like?") then os.exit(1) end
-status()
-assert(conv:save(path))
-local restored = assert(venice.conversation.load(path, { client = client }))
-os.remove(path)
-print(("(saved and restored: %d messages)"):format(#restored.messages))
-conv = restored
-if not turn("And what is my name?") then os.exit(1) end
-status()
+local ok, err = pcall(chat)
+if not ok and interrupted(err) then
+  -- keep the turns that were answered, not the one cut short, and save them
+  for k = #conv.messages, answered + 1, -1 do conv.messages[k] = nil end
+  file = file or "chat.json"
+  io.write("\n")
+  if save() then
+    print(("(interrupted: the chat so far, %d messages, is saved to %s)"):format(#conv.messages, file))
+  end
+  os.exit(130)
+elseif not ok then
+  error(err, 0)
+end

@@ -166,6 +166,28 @@ describe("bin/venice", function()
       assert.matches("exit codes:", out)
     end)
 
+    it("0 and each command's own help for <command> --help, with its options and an example", function()
+      local OWN = {
+        chat = { "--system", "--max-tokens" }, image = { "--negative", "--binary", "--variants" },
+        speech = { "--voice", "--speed" }, models = { "--type" }, keys = {}, balance = {},
+      }
+      local seen = {}
+      for command, options in pairs(OWN) do
+        for _, args in ipairs { { command, "--help" }, { "--help", command }, { "help", command }, { command, "-h" } } do
+          local out, err, code = cli(args)
+          assert.equal(0, code, err)
+          assert.matches("^usage: venice " .. command, out)
+          assert.matches("\n%s*venice " .. command, out)     -- an example
+          for _, o in ipairs(options) do assert.truthy(out:find(o, 1, true), command .. ": " .. o) end
+          seen[out] = true
+        end
+      end
+      local n = 0
+      for _ in pairs(seen) do n = n + 1 end
+      assert.equal(6, n)                                 -- six texts, one per command
+      assert.equal(0, #mock.requests())
+    end)
+
     it("2 for usage errors, before any request", function()
       for _, args in ipairs {
         {}, { "frobnicate" }, { "chat", "--bogus", "x" }, { "image", "a cat" }, { "chat", "-m" },
@@ -176,7 +198,7 @@ describe("bin/venice", function()
         assert.equal(2, code, table.concat(args, " ") .. ": " .. err)
         assert.equal("", out)
         assert.matches("^venice: ", err)
-        assert.matches("venice %-%-help", err)
+        assert.matches("Try 'venice [%a ]*%-%-help'", err)
       end
       assert.equal(0, #mock.requests())
     end)

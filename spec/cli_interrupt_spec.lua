@@ -1,0 +1,131 @@
+-- Ctrl-C at the terminal: a real SIGINT sent to bin/venice and to examples/chat_memory.lua while
+-- a slow stream of the local server is coming in (spec/fixtures/cli/drive.py plays the user).
+local mock = require "spec.helpers.mock"
+local cjson = require "cjson"
+
+local VERSION = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
+local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. VERSION)
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function tmpname()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function pwd()
+  local h = io.popen("pwd")
+  local d = h:read("*l")
+  h:close()
+  return d
+end
+
+-- Plays script at a child process; returns { rc, out, err, timed_out }.
+local function drive(script)
+  script.env = script.env or {}
+  script.env.VENICE_BASE_URL = mock.url()
+  script.env.VENICE_API_KEY = "sk-interrupt-test"
+  script.env.VENICE_LOG, script.env.VENICE_MODEL, script.env.VENICE_PROGRESS = cjson.null, cjson.null, cjson.null
+  script.env.LUA_PATH = pwd() .. "/lua/?.lua;" .. pwd() .. "/lua/?/init.lua;;"
+  script.env.LUA_CPATH = pwd() .. "/build/" .. VERSION .. "/?.so;;"
+  local path = tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(cjson.encode(script))
+  f:close()
+  local h = io.popen("/usr/bin/python3 spec/fixtures/cli/drive.py " .. q(path))
+  local out = h:read("*a")
+  h:close()
+  os.remove(path)
+  local ok, res = pcall(cjson.decode, out)
+  assert(ok and type(res) == "table", "the driver failed: " .. out)
+  return res
+end
+
+local SLOW = { chunk_delay_ms = 250, chunks = 200 }   -- 50 s of stream: never ends by itself here
+
+describe("Ctrl-C", function()
+  before_each(function() mock.reset() end)
+
+  it("stops venice chat's stream, prints nothing internal and exits 130", function()
+    mock.fault("/chat/completions", SLOW, 1)
+    local r = drive {
+      argv = { LUA, "bin/venice", "chat", "tell me a long story" },
+      timeout = 20,
+      steps = { { wait = "Hello" }, { sleep = 0.3 }, { sigint = true } },
+    }
+    assert.is_false(r.timed_out, "still streaming after Ctrl-C")
+    assert.equal(130, r.rc, r.err)
+    assert.equal("", r.err)
+    assert.matches("^Hello", r.out)
+    assert.matches("\n$", r.out)             -- the line of the answer is ended
+    assert.is_nil(r.out:find("interrupted", 1, true))
+  end)
+
+  it("also under a terminal, where the progress line and the answer share the screen", function()
+    mock.fault("/chat/completions", SLOW, 1)
+    local r = drive {
+      argv = { LUA, "bin/venice", "chat", "tell me a long story" }, pty = true, timeout = 20,
+      steps = { { wait = "Hello" }, { sleep = 0.3 }, { sigint = true } },
+    }
+    assert.is_false(r.timed_out)
+    assert.equal(130, r.rc, r.out)
+    assert.is_nil(r.out:find("interrupted", 1, true), r.out)
+    assert.is_nil(r.out:find("tasks.lua", 1, true), r.out)
+    assert.is_nil(r.out:find("traceback", 1, true), r.out)
+  end)
+
+  it("during venice speech leaves no part of a file behind", function()
+    local out = tmpname() .. ".mp3"
+    mock.fault("/audio/speech", { drip_ms = 200, drip_bytes = 16, big_body = 100000 }, 1)
+    local r = drive {
+      argv = { LUA, "bin/venice", "speech", "a long speech", "-o", out, "--no-progress" },
+      timeout = 20,
+      steps = { { sleep = 1.0 }, { sigint = true } },
+    }
+    assert.is_false(r.timed_out)
+    assert.equal(130, r.rc, r.err)
+    assert.equal("", r.err)
+    assert.is_nil(read_file(out))
+  end)
+
+  it("in examples/chat_memory.lua saves the chat so far and says so", function()
+    local dir = tmpname()
+    assert(os.execute("mkdir -p " .. q(dir)))
+    local file = dir .. "/chat.json"
+    local r = drive {
+      argv = { LUA, pwd() .. "/examples/chat_memory.lua", "--file", file }, pty = true, timeout = 25,
+      cwd = dir,
+      steps = {
+        { wait = "you> " },
+        { send = "Hi, I am Ada.\n" },
+        { wait = "You said: Hi, I am Ada." },
+        { post = mock.origin() .. "/_mock/faults", json = { path = "/chat/completions", times = 1, fault = SLOW } },
+        { send = "Tell me a long story.\n" },
+        { wait = "You said: Hi, I am Ada." },
+        { wait = "Hello", from = 0 },
+        { sleep = 0.8 },
+        { sigint = true },
+      },
+    }
+    assert.is_false(r.timed_out, r.out)
+    assert.equal(130, r.rc, r.out)
+    assert.matches("saved to " .. file:gsub("%p", "%%%0"), r.out)
+    assert.is_nil(r.out:find("traceback", 1, true), r.out)
+    assert.is_nil(r.out:find("interrupted!", 1, true), r.out)
+    local saved = cjson.decode((assert(read_file(file), "no chat file")))
+    -- the turn that was answered, not the one cut short
+    assert.equal(2, #saved.messages, read_file(file))
+    assert.equal("Hi, I am Ada.", saved.messages[1].content)
+    assert.equal("assistant", saved.messages[2].role)
+    os.execute("rm -rf " .. q(dir))
+  end)
+end)
