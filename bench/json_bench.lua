@@ -30,6 +30,15 @@ local request = {
   venice_parameters = { include_venice_system_prompt = false },
 }
 
+-- The request again with text in French, Greek, Japanese and emoji (every string checked as UTF-8).
+local request_utf8 = {
+  model = "llama-3.3-70b",
+  messages = {
+    { role = "system", content = string.rep("Réponds en français, s'il te plaît. Ελληνικά. ", 4) },
+    { role = "user", content = string.rep("日本語のテキストです。😀 ", 8) },
+  },
+}
+
 local function rate(f, arg)
   local n, t0 = 0, clock()
   local batch = 1000
@@ -59,6 +68,7 @@ local cases = {
   { "encode request", V.json_encode, request, "encode", request },
   { "encode decoded chunk", V.json_encode, V.json_decode(chunk), "encode",
     ok_cjson and cjson.decode(chunk) },
+  { "encode request, non-ASCII", V.json_encode, request_utf8, "encode", request_utf8 },
 }
 for _, c in ipairs(cases) do
   local ours = rate(c[2], c[3])

@@ -38,6 +38,17 @@ static const unsigned char str_stop[256] = {
   R16(0), R16(0), R16(0), R16(0), R16(0),         /* 0x60-0xaf */
   R16(0), R16(0), R16(0), R16(0), R16(0)          /* 0xb0-0xff */
 };
+/* The encoder's stop set: str_stop plus every byte >= 0x80 (2), where a
+ * UTF-8 sequence is checked. A run of ASCII costs what it did before. */
+static const unsigned char enc_stop[256] = {
+  R16(1), R16(1),                                 /* 0x00-0x1f */
+  0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20-0x2f: '"' */
+  R16(0), R16(0),                                 /* 0x30-0x4f */
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50-0x5f: '\\' */
+  R16(0), R16(0),                                 /* 0x60-0x7f */
+  R16(2), R16(2), R16(2), R16(2),                 /* 0x80-0xbf */
+  R16(2), R16(2), R16(2), R16(2)                  /* 0xc0-0xff */
+};
 #undef R16
 
 /* The array metatable lives in the registry so that decode, encode and
@@ -599,6 +610,7 @@ typedef struct {
   int mt_loaded;
   int box_slot;  /* the heapbox once there is one (nil before) */
   int depth;
+  int in_key;     /* a key is being written (for the error message) */
   char *err;
   size_t errlen;
   size_t pathpos; /* the path is built right to left while unwinding */
@@ -675,6 +687,36 @@ static int enc_char(encoder *e, char c) {
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. *p >= 0x80. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0];
+  size_t left = (size_t)(end - p);
+  unsigned lo = 0x80, hi = 0xBF;
+  size_t n, i;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+  } else return 0;
+  if (left < n || p[1] < lo || p[1] > hi) return 0;
+  for (i = 2; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+static int enc_bad_utf8(encoder *e, const char *str, const unsigned char *at) {
+  if (e->errlen)
+    snprintf(e->err, e->errlen, "%s is not valid UTF-8 (byte 0x%02x at offset %lu)",
+             e->in_key ? "key" : "string", (unsigned)*at, (unsigned long)(at - (const unsigned char *)str));
+  return 0;
+}
+
 static int enc_string(encoder *e, const char *str, size_t n) {
   const unsigned char *p = (const unsigned char *)str, *end = p + n;
   char *o;
@@ -684,7 +726,14 @@ static int enc_string(encoder *e, const char *str, size_t n) {
   for (;;) {
     const unsigned char *r = p;
     unsigned c;
-    while (p < end && !str_stop[*p]) p++;
+    for (;;) {
+      size_t k;
+      while (p < end && !enc_stop[*p]) p++;
+      if (p == end || *p < 0x80) break;
+      k = utf8_seq(p, end);
+      if (!k) return enc_bad_utf8(e, str, p);
+      p += k;
+    }
     memcpy(o, r, (size_t)(p - r));
     o += p - r;
     if (p == end) break;
@@ -914,7 +963,13 @@ static int enc_table(encoder *e, int idx) {
       k = lua_tolstring(L, -2, &kl);
       if (!first && !enc_char(e, ',')) return 0;
       first = 0;
-      if (!enc_string(e, k, kl) || !enc_char(e, ':')) return 0;
+      e->in_key = 1;
+      if (!enc_string(e, k, kl)) {
+        path_key(e, k, kl);
+        return 0;
+      }
+      e->in_key = 0;
+      if (!enc_char(e, ':')) return 0;
       if (!enc_value(e, lua_gettop(L))) {
         path_key(e, k, kl);
         return 0;
@@ -957,7 +1012,9 @@ static int enc_value(encoder *e, int idx) {
   }
 }
 
-int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen) {
+/* vn_json_encode, also copying the failing value's path (NUL-terminated,
+ * "" at the top) into where[0..wherelen) when where is not NULL. */
+static int json_encode_at(lua_State *L, int idx, char *err, size_t errlen, char *where, size_t wherelen) {
   encoder e;
   int ok, base;
   if (!err) errlen = 0;
@@ -979,6 +1036,7 @@ int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen) {
   e.mt_loaded = 0;
   e.box_slot = base + 2;
   e.depth = 0;
+  e.in_key = 0;
   e.err = err;
   e.errlen = errlen;
   e.pathpos = PATH_MAX_LEN;
@@ -995,17 +1053,24 @@ int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen) {
     return 1;
   }
   lua_settop(L, base);
-  if (errlen && (e.pathpos < PATH_MAX_LEN || e.pathcut)) {
+  if (where && wherelen) where[0] = '\0';
+  if (e.pathpos < PATH_MAX_LEN || e.pathcut) {
     const char *path = e.path + e.pathpos;
-    size_t plen = PATH_MAX_LEN - e.pathpos, used = strlen(err);
+    size_t plen = PATH_MAX_LEN - e.pathpos, used = errlen ? strlen(err) : 0;
     if (!e.pathcut && plen && *path == '.') {
       path++;
       plen--;
     }
-    if (used < errlen)
+    if (errlen && used < errlen)
       snprintf(err + used, errlen - used, " at %s%.*s", e.pathcut ? "..." : "", (int)plen, path);
+    if (where && wherelen)
+      snprintf(where, wherelen, "%s%.*s", e.pathcut ? "..." : "", (int)plen, path);
   }
   return 0;
+}
+
+int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen) {
+  return json_encode_at(L, idx, err, errlen, NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1022,13 +1087,15 @@ static int l_json_decode(lua_State *L) {
   return 2;
 }
 
+/* json_encode(v) -> text | nil, message, path of the failing value ("" at the top) */
 static int l_json_encode(lua_State *L) {
-  char err[256];
+  char err[256], where[PATH_MAX_LEN + 8];
   lua_settop(L, 1);
-  if (vn_json_encode(L, 1, err, sizeof err)) return 1;
+  if (json_encode_at(L, 1, err, sizeof err, where, sizeof where)) return 1;
   lua_pushnil(L);
   lua_pushstring(L, err);
-  return 2;
+  lua_pushstring(L, where);
+  return 3;
 }
 
 static int l_json_array(lua_State *L) {

@@ -4,7 +4,8 @@
  * (Lua 5.3+), null becomes a unique light userdata (the `null` field), empty
  * arrays get the array metatable so they encode back as [].
  * Encoding: integers exact, floats shortest round-trip (integral ones below
- * 2^53 without a fraction), '/' not escaped, bytes >= 0x80 as they are.
+ * 2^53 without a fraction), '/' not escaped, UTF-8 as it is; a string or key
+ * that is not valid UTF-8 (RFC 3629) is an error naming its path.
  * A table is an array if it has the array metatable (then 1..#t are written)
  * or if its keys are exactly 1..n; other tables need string keys. nil and
  * null (and a NULL light userdata) encode as null.
@@ -12,7 +13,7 @@
 #ifndef VENICE_JSON_H
 #define VENICE_JSON_H
 
-#include "compat.h"
+#include "venice.h"
 
 #include <stddef.h>
 
@@ -22,15 +23,15 @@
 /* Decodes s[0..len) and pushes one Lua value; returns 1.
  * On failure pushes nothing, writes a short message such as
  * "unexpected character 'x' at byte 12" into err (NUL-terminated) and returns 0. */
-int vn_json_decode(lua_State *L, const char *s, size_t len, char *err, size_t errlen);
+VN_HIDDEN int vn_json_decode(lua_State *L, const char *s, size_t len, char *err, size_t errlen);
 
 /* Encodes the value at idx; on success pushes the JSON text and returns 1.
  * On failure pushes nothing, fills err and returns 0. Raises only on Lua
  * memory errors, and never leaks its buffer then. */
-int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen);
+VN_HIDDEN int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen);
 
 /* Sets into the table on top of the stack: json_decode, json_encode, null,
  * array_mt and json_array. */
-void vn_json_open(lua_State *L);
+VN_HIDDEN void vn_json_open(lua_State *L);
 
 #endif

@@ -1365,7 +1365,7 @@ function ConversationModule.estimate(message) end
 ---@field errors venice.Errors the error classes
 ---@field Error venice.ErrorClass the base class (venice.errors.Error)
 ---@field Stream table the venice.Stream metatable
----@field json { encode: (fun(v: any): string|nil, string|nil), decode: (fun(s: string): any, string|nil), null: venice.Null } the SDK's JSON codec (integers stay integers)
+---@field json { encode: (fun(v: any): string|nil, venice.Error|nil), decode: (fun(s: string): any, string|nil), null: venice.Null } the SDK's JSON codec (integers stay integers)
 ---@field conversation venice.ConversationModule
 local venice = {}
 

@@ -196,9 +196,12 @@ local function encode_body(spec, params)
       end
     end
   end
-  local body, err = core.json_encode(params)
+  local body, err, path = core.json_encode(params)
   if marked then for _, v in ipairs(marked) do setmetatable(v, nil) end end
-  if not body then return nil, verror("ValidationError", "cannot encode the request as JSON: " .. err) end
+  if not body then
+    return nil, verror("ValidationError", "cannot encode the request as JSON: " .. err,
+      { param = path ~= "" and path or nil })
+  end
   return body
 end
 

@@ -63,6 +63,19 @@ if not ok then error(core_missing(core), 2) end
 
 local tasks = require "venice.tasks"
 
+--- venice.json.encode(v) -> JSON text | nil, ValidationError (err.param: the path of the value
+--- that cannot be encoded, such as "messages[2].content": a string that is not valid UTF-8, NaN,
+--- an infinity, a function, a cycle).
+local function json_encode(v)
+  local s, why, path = core.json_encode(v)
+  if s then return s end
+  return nil, core.error("ValidationError", {
+    message = "cannot encode as JSON: " .. tostring(why),
+    param = path ~= "" and path or nil,
+    code = "invalid_json_value",
+  })
+end
+
 -- The rest of the SDK loads on first use, so that `require "venice"` stays cheap.
 local M = {
   version = core.version,
@@ -74,7 +87,7 @@ local M = {
   poll = tasks.poll,
   sleep = tasks.sleep,
   array = core.json_array,
-  json = { encode = core.json_encode, decode = core.json_decode, null = core.null },
+  json = { encode = json_encode, decode = core.json_decode, null = core.null },
 }
 
 --- venice.new(options) -> client

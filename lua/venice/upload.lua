@@ -243,8 +243,11 @@ function M.parts(spec, params, json_encode, null)
         parts[#parts + 1] = p
       end
     elseif type(v) == "table" then
-      local s, err = json_encode(v)
-      if not s then return nil, ("'%s' cannot be encoded as JSON: %s"):format(k, tostring(err)), k end
+      local s, err, path = json_encode(v)
+      if not s then
+        path = (path == nil or path == "") and k or k .. (path:find("^[%[%.]") and "" or ".") .. path
+        return nil, ("'%s' cannot be encoded as JSON: %s"):format(k, tostring(err)), path
+      end
       parts[#parts + 1] = { name = k, data = s }
     else
       parts[#parts + 1] = { name = k, data = text_of(v) }
