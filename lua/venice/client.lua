@@ -835,6 +835,7 @@ function M.new(opts)
   require("venice.pages").attach(client, api)
   require("venice.jobs").attach(client, api)
   require("venice.tools").attach(client, api)
+  require("venice.tee").attach(client, api)
   return client
 end
 

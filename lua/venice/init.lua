@@ -116,6 +116,7 @@ local LAZY = {
   Stream = function() return require "venice.stream" end,
   conversation = function() return require "venice.conversation" end,
   citations = function() return require("venice.citations").of end,
+  tee = function() return require "venice.tee" end,
 }
 
 local namespaces
