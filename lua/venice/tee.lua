@@ -240,7 +240,8 @@ function M.verify_signature(sig, att)
   local function unverified(reason) return { verified = false, reason = reason } end
   local want = norm_address(att.signing_address)
   if not want then
-    error(tee_error("signing_address", "the attestation has no valid signing_address to check the signature against"), 2)
+    error(tee_error("signing_address",
+      "the attestation has no valid signing_address to check the signature against"), 2)
   end
   local algo = sig.signing_algo
   if algo ~= nil and algo ~= "ecdsa" and algo ~= "ecdsa-secp256k1" then
@@ -323,9 +324,12 @@ local function refusal(self, p)
       return verror("ValidationError", ("messages[%d] must be a table"):format(i), { param = "messages" })
     end
     local role = m.role
-    if role == "tool" or m.tool_calls ~= nil then return refuse("E2EE does not support function calling (tool messages)", "messages") end
+    if role == "tool" or m.tool_calls ~= nil then
+      return refuse("E2EE does not support function calling (tool messages)", "messages")
+    end
     if not ENCRYPTED_ROLES[role] and role ~= "assistant" then
-      return refuse(("messages[%d]: E2EE encrypts user and system messages; role %s is not sent"):format(i, tostring(role)),
+      return refuse(("messages[%d]: E2EE encrypts user and system messages; role %s is not sent")
+        :format(i, tostring(role)),
         "messages")
     end
     if ENCRYPTED_ROLES[role] and type(m.content) ~= "string" then
@@ -416,8 +420,7 @@ function Session:_decrypt(chunk, n)
 end
 
 --- session:stream(params, opts) -> venice.Stream of decrypted chunks
-function Session:stream(params, o, cb)
-  if cb == nil and type(o) == "function" then o, cb = nil, o end
+function Session:stream(params, o)
   if type(params) ~= "table" then error("venice: session:stream: params must be a table, got " .. type(params), 2) end
   if o ~= nil and type(o) ~= "table" then error("venice: session:stream: opts must be a table, got " .. type(o), 2) end
   o = o or {}
@@ -502,7 +505,8 @@ local function session_params(where, p)
   end
   local err = check_level(p.level)
   if not err and p.level == false then
-    err = verror("ValidationError", "an E2EE session needs a verified attestation: level must be \"baseline\" or \"full\"",
+    err = verror("ValidationError",
+      "an E2EE session needs a verified attestation: level must be \"baseline\" or \"full\"",
       { param = "level" })
   end
   if err then return nil, err end
@@ -531,7 +535,9 @@ function M.attach(client, api)
   local function entry(where, check, fn)
     return function(p, o, cb)
       if cb == nil and type(o) == "function" then o, cb = nil, o end
-      if o ~= nil and type(o) ~= "table" then error(("venice: %s: opts must be a table, got %s"):format(where, type(o)), 2) end
+      if o ~= nil and type(o) ~= "table" then
+        error(("venice: %s: opts must be a table, got %s"):format(where, type(o)), 2)
+      end
       local q, err = check(where, p)
       local function run()
         if not q then return nil, err end
