@@ -30,8 +30,10 @@ build = {
   type = "builtin",
   modules = {
     ["venice.core"] = {
-      -- libcurl is opened on first use (src/curlapi.c): its headers are needed, not a link
-      sources = { "src/core.c", "src/errors.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c", "src/random.c" },
+      -- libcurl and libcrypto are opened on first use (src/curlapi.c, src/sslapi.c): their
+      -- headers are needed, not a link
+      sources = { "src/core.c", "src/errors.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c", "src/random.c",
+                  "src/keccak.c", "src/sslapi.c", "src/crypto.c" },
       libraries = { "dl" },
       incdirs = { "src", "$(CURL_INCDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },

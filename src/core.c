@@ -94,6 +94,8 @@ int luaopen_venice_core(lua_State *L) {
   vn_json_open(L);
   vn_transfer_open(L);
   vn_random_open(L);
+  vn_keccak_open(L);
+  vn_crypto_open(L);
 
   luaL_newmetatable(L, DECODER_MT);
   luaL_newlib(L, decoder_methods);

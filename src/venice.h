@@ -11,6 +11,13 @@
 #  define VN_HIDDEN __attribute__((visibility("hidden")))
 #else
 #  define VN_HIDDEN
+/* keccak.c: Keccak-256 (Ethereum's); registers core.keccak256 into the module at top. */
+VN_HIDDEN void vn_keccak256(const void *data, size_t len, unsigned char out[32]);
+VN_HIDDEN void vn_keccak_open(lua_State *L);
+/* crypto.c, tdx.c: private inference (libcrypto opened on first use, sslapi.h); register their
+ * functions into the module at top. */
+VN_HIDDEN void vn_crypto_open(lua_State *L);
+
 #endif
 
 /* A growable byte buffer; owned by whatever embeds it. */
@@ -34,5 +41,12 @@ VN_HIDDEN double vn_retry_after(const char *retry_after_ms, const char *retry_af
 
 /* transfer.c: the engine on libcurl's multi interface and the transfer objects. */
 VN_HIDDEN void vn_transfer_open(lua_State *L);        /* registers functions into the module at top */
+
+/* keccak.c: Keccak-256 (Ethereum's); registers core.keccak256 into the module at top. */
+VN_HIDDEN void vn_keccak256(const void *data, size_t len, unsigned char out[32]);
+VN_HIDDEN void vn_keccak_open(lua_State *L);
+/* crypto.c, tdx.c: private inference (libcrypto opened on first use, sslapi.h); register their
+ * functions into the module at top. */
+VN_HIDDEN void vn_crypto_open(lua_State *L);
 
 #endif
