@@ -156,6 +156,7 @@ function ErrorClass:new(fields) end
 ---@field NetworkError venice.ErrorClass DNS, refused, reset, TLS
 ---@field TimeoutError venice.ErrorClass any of the three timeouts (a NetworkError)
 ---@field StreamError venice.ErrorClass a malformed stream, an error event inside it, a cut stream
+---@field TeeError venice.ErrorClass a failed attestation, decryption or signature check (err.check names it)
 
 ---A stream of decoded server-sent events. `for chunk in stream do ... end` raises the
 ---venice.Error on a failure (chunks already yielded stay delivered); on Lua 5.4 a `break` out of
@@ -1353,11 +1354,111 @@ function ConversationModule.estimate(message) end
 ---@field content? string
 ---@field date? string
 
+---@class venice.TeeReport
+---@field level "baseline"|"full" the level verified
+---@field checks table[] each check by name, with its result
+
+---@class venice.TeeAttestation: table
+---@field model string
+---@field nonce string the nonce echoed
+---@field signing_address string 0x and 40 hex: the Keccak-256 address of the attested key
+---@field report? venice.TeeReport the verification report (absent with level = false)
+
+---@class venice.TeeAttestationParams
+---@field model string
+---@field nonce? string 32 bytes as 64 hex characters (default: 32 fresh bytes from the OS)
+---@field level? "baseline"|"full"|false default "baseline"; false: no verification
+---@field verify? table further options of venice.tee.verify (root_ca, collateral, now, ...)
+
+---@class venice.TeeSessionParams: venice.TeeAttestationParams
+---@field max_age? number seconds an attestation is used before attesting again (default 600)
+---@field allow_plaintext? boolean accept unencrypted chunks (default false: a TeeError)
+
+---An end-to-end encrypted chat with one attested model; its private key stays in C.
+---@class venice.TeeSession
+---@field model string
+---@field attestation venice.TeeAttestation the attestation in use
+---@field report venice.TeeReport
+---@field public_key string the session's public key, 130 lowercase hex characters
+---@field model_public_key string the attested key messages are encrypted to
+---@field max_age number
+local TeeSession = {}
+
+---Encrypts the user and system messages, streams the answer, decrypting each chunk as it arrives.
+---@param params table the parameters of chat.completions.stream (no tools, web search, uploads)
+---@param opts? venice.StreamOptions
+---@return venice.Stream
+function TeeSession:stream(params, opts) end
+
+---The answer collected from a stream, as one chat completion.
+---@param params table
+---@param opts? venice.RequestOptions|venice.Callback
+---@param callback? venice.Callback
+---@return table|nil result
+---@return venice.Error|nil err
+function TeeSession:create(params, opts, callback) end
+
+---Attests again now.
+---@return true|nil ok
+---@return venice.Error|nil err
+function TeeSession:attest() end
+
+---Wipes the session's private key; idempotent.
+function TeeSession:close() end
+
+---@class venice.TeeSignatureReport
+---@field verified boolean
+---@field signer? string the recovered address (0x and 40 hex)
+---@field address? string the attested signing_address
+---@field reason? string why a record was not verified
+
+---@class venice.ns.tee
+local ns_tee = {}
+
+---The attestation of the enclave running a model, verified (baseline by default).
+---@param params venice.TeeAttestationParams
+---@param opts? venice.RequestOptions|venice.Callback
+---@return venice.TeeAttestation|nil attestation
+---@return venice.Error|nil err a TeeError (err.check) when a check fails
+function ns_tee.attestation(params, opts) end
+
+---An E2EE session: attests, then encrypts and decrypts every request of the session.
+---@param params venice.TeeSessionParams
+---@param opts? venice.RequestOptions|venice.Callback
+---@return venice.TeeSession|nil session
+---@return venice.Error|nil err
+function ns_tee.session(params, opts) end
+
+---Venice's signature record of one completion.
+---@param params { model: string, request_id: string }
+---@param opts? venice.RequestOptions|venice.Callback
+---@return table|nil record
+---@return venice.Error|nil err
+function ns_tee.signature(params, opts) end
+
+---@class venice.TeeModule: venice.ns.tee
+---@field DEFAULT_MAX_AGE number
+local TeeModule = {}
+
+---Verifies a saved attestation offline; raises a TeeError naming the failed check.
+---@param attestation table
+---@param opts { nonce: string, level?: "baseline"|"full", root_ca?: string, collateral?: table, now?: number }
+---@return venice.TeeReport
+function TeeModule.verify(attestation, opts) end
+
+---Checks a signature record against an attestation's signing_address; raises a TeeError on a
+---mismatch, returns verified = false for a record in an unknown shape.
+---@param sig table
+---@param attestation table
+---@return venice.TeeSignatureReport
+function TeeModule.verify_signature(sig, attestation) end
+
 -- The module and clients.
 
 ---A client: the namespaces bound to one API key, base URL and set of options.
 ---@class venice.Client: venice.Namespaces
 ---@field pages fun(name: string, ...): venice.Pager a pager for any operation by its Lua name ("characters.reviews"), then its arguments
+---@field tee venice.ns.tee private inference: attestations, E2EE sessions, signatures
 
 ---@class venice: venice.Namespaces
 ---@field version string the SDK's version, e.g. "0.1.0"
@@ -1367,6 +1468,7 @@ function ConversationModule.estimate(message) end
 ---@field Stream table the venice.Stream metatable
 ---@field json { encode: (fun(v: any): string|nil, venice.Error|nil), decode: (fun(s: string): any, string|nil), null: venice.Null } the SDK's JSON codec (integers stay integers)
 ---@field conversation venice.ConversationModule
+---@field tee venice.TeeModule private inference (docs/tee.md)
 local venice = {}
 
 ---A client. Every option has a default; the key comes from $VENICE_API_KEY when not given.
