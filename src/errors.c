@@ -25,6 +25,7 @@ static const struct { const char *name, *parent, *type; } vn_classes[] = {
   { "NetworkError", "Error", "network_error" },
   { "TimeoutError", "NetworkError", "timeout_error" },
   { "StreamError", "Error", "stream_error" },
+  { "TeeError", "Error", "tee_error" },
   { NULL, NULL, NULL }
 };
 
