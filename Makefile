@@ -39,7 +39,7 @@ LUADIR      ?= $(PREFIX)/share/lua/$(LUA_ABI)
 BINDIR      ?= $(PREFIX)/bin
 
 BUILD       := build/$(LUA_VERSION)
-SRC         := src/core.c src/errors.c src/transfer.c src/curlapi.c src/sse.c src/json.c src/random.c \
+SRC         := src/core.c src/errors.c src/engine.c src/transfer.c src/curlapi.c src/sse.c src/json.c src/random.c \
                src/keccak.c src/sslapi.c src/crypto.c
 HDR         := $(wildcard src/*.h)
 MODULE      := $(BUILD)/venice/core.so

@@ -32,7 +32,7 @@ build = {
     ["venice.core"] = {
       -- libcurl and libcrypto are opened on first use (src/curlapi.c, src/sslapi.c): their
       -- headers are needed, not a link
-      sources = { "src/core.c", "src/errors.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c", "src/random.c",
+      sources = { "src/core.c", "src/errors.c", "src/engine.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c", "src/random.c",
                   "src/keccak.c", "src/sslapi.c", "src/crypto.c" },
       libraries = { "dl" },
       incdirs = { "src", "$(CURL_INCDIR)" },

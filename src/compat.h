@@ -23,18 +23,10 @@
 #  define lua_rawlen(L, i)        lua_objlen(L, (i))
 #  define luaL_len(L, i)          ((lua_Integer)lua_objlen(L, (i)))
 #  define lua_absindex(L, i)      (((i) > 0 || (i) <= LUA_REGISTRYINDEX) ? (i) : lua_gettop(L) + (i) + 1)
-#  define lua_isinteger(L, i)     vn_compat_isinteger(L, (i))
 #  define lua_rawgetp(L, t, p)    (lua_pushlightuserdata(L, (void *)(p)), lua_rawget(L, ((t) < 0 && (t) > LUA_REGISTRYINDEX) ? (t) - 1 : (t)))
 #  define lua_rawsetp(L, t, p)    vn_compat_rawsetp(L, (t), (p))
 #  define lua_getuservalue(L, i)  lua_getfenv(L, (i))
 #  define lua_setuservalue(L, i)  lua_setfenv(L, (i))
-VN_UNUSED static int vn_compat_isinteger(lua_State *L, int i) {
-  if (lua_type(L, i) == LUA_TNUMBER) {
-    lua_Number n = lua_tonumber(L, i);
-    return n == (lua_Number)(lua_Integer)n;
-  }
-  return 0;
-}
 VN_UNUSED static void vn_compat_rawsetp(lua_State *L, int t, const void *p) {
   t = lua_absindex(L, t);
   lua_pushlightuserdata(L, (void *)p);
@@ -76,12 +68,15 @@ VN_UNUSED static void *luaL_testudata(lua_State *L, int i, const char *tname) {
 #  define lua_isyieldable(L) 1
 #endif
 
-#if LUA_VERSION_NUM == 502
-#  define lua_isinteger(L, i) vn_compat_isinteger52(L, (i))
-VN_UNUSED static int vn_compat_isinteger52(lua_State *L, int i) {
+#if LUA_VERSION_NUM < 503
+/* Numbers are doubles there: an integer is a finite number with no fraction that fits
+ * lua_Integer (checked before the cast, which is undefined for anything else). */
+#  define lua_isinteger(L, i) vn_compat_isinteger(L, (i))
+VN_UNUSED static int vn_compat_isinteger(lua_State *L, int i) {
   if (lua_type(L, i) == LUA_TNUMBER) {
     lua_Number n = lua_tonumber(L, i);
-    return n == (lua_Number)(lua_Integer)n;
+    lua_Number lim = (lua_Number)((size_t)1 << (sizeof(lua_Integer) * 8 - 2)) * 2;   /* 2^(bits-1) */
+    return n >= -lim && n < lim && n == (lua_Number)(lua_Integer)n;
   }
   return 0;
 }

@@ -59,12 +59,15 @@ static int l_decoder_gc(lua_State *L) {
   return 0;
 }
 
-/* core.sse_decoder([max_bytes]) -> decoder */
+/* core.sse_decoder([max_bytes]) -> decoder (max_bytes a whole number, 0 or absent: the default) */
 static int l_sse_decoder(lua_State *L) {
-  size_t max = (size_t)luaL_optnumber(L, 1, 0);
-  vn_decoder *d = (vn_decoder *)lua_newuserdata(L, sizeof *d);
+  lua_Number n = luaL_optnumber(L, 1, 0);
+  vn_decoder *d;
+  if (!(n >= 0 && n <= 9007199254740992.0 && n == (lua_Number)(long long)n))
+    return luaL_argerror(L, 1, "max_bytes must be a whole number from 0 to 2^53");
+  d = (vn_decoder *)lua_newuserdata(L, sizeof *d);
   memset(d, 0, sizeof *d);
-  vn_sse_init(&d->sse, max);
+  vn_sse_init(&d->sse, (size_t)n);
   luaL_setmetatable(L, DECODER_MT);
   return 1;
 }

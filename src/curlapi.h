@@ -4,11 +4,18 @@
  * `require "venice"` together, and a script that only builds requests, decodes JSON or reads the
  * error classes never needs it. So venice.core does not link libcurl: vn_curl_load() opens it
  * with dlopen and fills a table of its functions, and the macros below make the rest of the core
- * call through that table under the usual names. */
+ * call through that table under the usual names.
+ *
+ * The list of functions is VN_CURL_FUNCS; each needs its #define below, and the build checks that
+ * it has one (a function without one would reach libcurl's own symbol, which is not linked).
+ * Built with VN_CURL_TYPECHECK (make typecheck-curl), the core is compiled against libcurl's own
+ * declarations with its curl_easy_setopt type checking on: that build checks, it does not run. */
 #ifndef VENICE_CURLAPI_H
 #define VENICE_CURLAPI_H
 
-#define CURL_DISABLE_TYPECHECK 1   /* the type-checking macros would hide the names below */
+#ifndef VN_CURL_TYPECHECK
+#  define CURL_DISABLE_TYPECHECK 1   /* the type-checking macros would hide the names below */
+#endif
 #include <curl/curl.h>
 #include "venice.h"
 
@@ -51,11 +58,15 @@ typedef struct vn_curl_api {
 
 VN_HIDDEN extern vn_curl_api vn_curl;
 
+/* The oldest libcurl whose options the core uses (CURLOPT_PROTOCOLS_STR). */
+#define VN_CURL_MIN_VERSION 0x075500
+#define VN_CURL_MIN_VERSION_STR "7.85.0"
+
 /* Loads libcurl once (the file named by $VENICE_LIBCURL, else the usual names); NULL when it is
  * ready, else a message saying what failed. */
 VN_HIDDEN const char *vn_curl_load(void);
 
-#ifndef VN_CURLAPI_IMPL
+#if !defined(VN_CURLAPI_IMPL) && !defined(VN_CURL_TYPECHECK)
 /* curl.h passes these three through function-like macros of its own */
 #  undef curl_easy_setopt
 #  undef curl_easy_getinfo
@@ -89,6 +100,13 @@ VN_HIDDEN const char *vn_curl_load(void);
 #  define curl_mime_free (vn_curl.curl_mime_free)
 #  define curl_slist_append (vn_curl.curl_slist_append)
 #  define curl_slist_free_all (vn_curl.curl_slist_free_all)
+
+/* Each function of VN_CURL_FUNCS has its #define above: the name must read as the table's
+ * pointer, not as libcurl's function (whose sizeof is not a pointer's). */
+#  define VN_CURL_CHECK(name) \
+  typedef char vn_curl_has_define_##name[sizeof(name) == sizeof(void (*)(void)) ? 1 : -1];
+VN_CURL_FUNCS(VN_CURL_CHECK)
+#  undef VN_CURL_CHECK
 #endif
 
 #endif

@@ -1,7 +1,8 @@
 /* errors.c: the venice.Error class hierarchy and the mapping from HTTP responses to it.
  *
- * A class is a table { name, type, parent, __index = itself, __tostring, __name }; an error is a
- * plain table whose metatable is its class, so fields read as err.message and methods as err:is(). */
+ * A class is a table { name, type, parent, is, new, __index = the methods, __tostring, __name }; an
+ * error is a plain table whose metatable is its class, so fields read as err.message and the
+ * methods, kept in their own table, as err:is(). Also the mapping of libcurl's result codes. */
 #include "venice.h"
 #include "curlapi.h"
 #include <stdlib.h>
@@ -49,7 +50,8 @@ static int l_error_tostring(lua_State *L) {
   lua_getfield(L, 1, "message");
   msg = lua_tostring(L, -1);
   lua_getfield(L, 1, "status");
-  has_status = lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 400;   /* an HTTP error status */
+  has_status = lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 400   /* an HTTP error status */
+               && lua_tonumber(L, -1) < 1000;
   status = has_status ? (long)lua_tonumber(L, -1) : 0;
   lua_getfield(L, 1, "retry_after");
   has_retry = lua_type(L, -1) == LUA_TNUMBER;
@@ -183,6 +185,37 @@ static const char *vn_class_for_status(long status) {
   }
 }
 
+const char *vn_class_for_curlcode(int rc, const char **code) {
+  *code = NULL;
+  switch ((CURLcode)rc) {
+    case CURLE_OK:
+      return NULL;
+    case CURLE_OPERATION_TIMEDOUT:
+      return "TimeoutError";
+    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
+      *code = "dns";
+      return "NetworkError";
+    case CURLE_COULDNT_CONNECT:
+      *code = "connection_refused";
+      return "NetworkError";
+    case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER: case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS: case CURLE_SSL_ENGINE_NOTFOUND: case CURLE_SSL_ENGINE_SETFAILED:
+      *code = "tls";
+      return "NetworkError";
+    case CURLE_URL_MALFORMAT: case CURLE_UNSUPPORTED_PROTOCOL:
+      *code = "invalid_url";
+      return "Error";
+    case CURLE_BAD_CONTENT_ENCODING:
+      *code = "bad_content_encoding";
+      return "NetworkError";
+    default:
+      *code = "connection_reset";
+      return "NetworkError";
+  }
+}
+
 /* Field k of the table at idx as a string, or NULL; leaves nothing on the stack
  * (the string stays alive as long as the table does). */
 static const char *vn_getstr(lua_State *L, int idx, const char *k) {
@@ -220,72 +253,75 @@ static void vn_push_text_message(lua_State *L, const char *body, size_t len, lon
   lua_pushstring(L, out);
 }
 
-/* core.http_error(status, headers, body, decoded) -> venice.Error
- * status: number; headers: table with lower-case names; body: raw string; decoded: the body as
- * decoded JSON, or nil. Fills message, code, param, details from either of Venice's two shapes:
+/* Pushes the venice.Error of an HTTP error response. h: index of the headers table (lower-case
+ * names); b: of the raw body string; d: of the body as decoded JSON, or nil. Fills message, code,
+ * param, details from either of Venice's two shapes:
  *   {"error": "text", "details": ..., "context": {"errorCode": ...}}
  *   {"error": {"message", "type", "param", "code"}} */
-static int l_http_error(lua_State *L) {
-  long status = (long)luaL_checknumber(L, 1);
+void vn_http_error_push(lua_State *L, long status, int h, int b, int d) {
   size_t blen = 0;
   const char *body;
-  int has_msg = 0;
+  int has_msg = 0, e;
   double ra;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  body = luaL_optlstring(L, 3, "", &blen);
-  lua_settop(L, 4);
-  vn_error_push(L, vn_class_for_status(status), NULL);   /* index 5 */
+  h = lua_absindex(L, h);
+  b = lua_absindex(L, b);
+  d = lua_absindex(L, d);
+  body = lua_type(L, b) == LUA_TSTRING ? lua_tolstring(L, b, &blen) : "";
+  vn_error_push(L, vn_class_for_status(status), NULL);
+  e = lua_gettop(L);
   vn_pushint(L, status);
-  lua_setfield(L, 5, "status");
-  lua_pushvalue(L, 2);
-  lua_setfield(L, 5, "headers");
-  lua_pushvalue(L, 3);
-  lua_setfield(L, 5, "body");
-  vn_setstr(L, "request_id", vn_getstr(L, 2, "x-request-id"));
-  ra = vn_retry_after(vn_getstr(L, 2, "retry-after-ms"), vn_getstr(L, 2, "retry-after"));
+  lua_setfield(L, e, "status");
+  lua_pushvalue(L, h);
+  lua_setfield(L, e, "headers");
+  lua_pushvalue(L, b);
+  lua_setfield(L, e, "body");
+  vn_setstr(L, "request_id", vn_getstr(L, h, "x-request-id"));
+  ra = vn_retry_after(vn_getstr(L, h, "retry-after-ms"), vn_getstr(L, h, "retry-after"));
   if (ra >= 0) {
     lua_pushnumber(L, ra);
-    lua_setfield(L, 5, "retry_after");
+    lua_setfield(L, e, "retry_after");
   }
-  if (lua_istable(L, 4)) {
-    lua_getfield(L, 4, "error");                           /* 6 */
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      lua_pushvalue(L, -1);
-      lua_setfield(L, 5, "message");
+  if (lua_istable(L, d)) {
+    int inner;
+    lua_getfield(L, d, "error");
+    inner = lua_gettop(L);
+    if (lua_type(L, inner) == LUA_TSTRING) {
+      lua_pushvalue(L, inner);
+      lua_setfield(L, e, "message");
       has_msg = 1;
-      lua_getfield(L, 4, "details");
-      lua_setfield(L, 5, "details");
-      lua_getfield(L, 4, "context");
+      lua_getfield(L, d, "details");
+      lua_setfield(L, e, "details");
+      lua_getfield(L, d, "context");
       if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "errorCode");
-        lua_setfield(L, 5, "code");
-        lua_getfield(L, 5, "details");
+        lua_setfield(L, e, "code");
+        lua_getfield(L, e, "details");
         if (lua_isnil(L, -1)) {   /* keep the issues list when there are no details */
           lua_getfield(L, -2, "issues");
-          lua_setfield(L, 5, "details");
+          lua_setfield(L, e, "details");
         }
         lua_pop(L, 1);
       }
       lua_pop(L, 1);
-    } else if (lua_istable(L, -1)) {
+    } else if (lua_istable(L, inner)) {
       static const char *const fields[] = { "message", "code", "param", NULL };
       int i;
       for (i = 0; fields[i]; i++) {
-        lua_getfield(L, 6, fields[i]);
+        lua_getfield(L, inner, fields[i]);
         if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TLIGHTUSERDATA) {
           if (i == 0 && lua_type(L, -1) == LUA_TSTRING) has_msg = 1;
-          lua_setfield(L, 5, fields[i]);
+          lua_setfield(L, e, fields[i]);
         } else {
           lua_pop(L, 1);
         }
       }
-      lua_getfield(L, 6, "details");
-      lua_setfield(L, 5, "details");
+      lua_getfield(L, inner, "details");
+      lua_setfield(L, e, "details");
     }
-    lua_pop(L, 1);
+    lua_settop(L, e);
     if (!has_msg) {   /* {"message": "..."} or {"detail": "..."} from proxies and frameworks */
-      const char *m = vn_getstr(L, 4, "message");
-      if (!m) m = vn_getstr(L, 4, "detail");
+      const char *m = vn_getstr(L, d, "message");
+      if (!m) m = vn_getstr(L, d, "detail");
       if (m) {
         vn_setstr(L, "message", m);
         has_msg = 1;
@@ -294,9 +330,19 @@ static int l_http_error(lua_State *L) {
   }
   if (!has_msg) {
     vn_push_text_message(L, body, blen, status);
-    lua_setfield(L, 5, "message");
+    lua_setfield(L, e, "message");
   }
-  lua_settop(L, 5);
+  lua_settop(L, e);
+}
+
+/* core.http_error(status, headers, body, decoded) -> venice.Error (see vn_http_error_push) */
+static int l_http_error(lua_State *L) {
+  lua_Number status = luaL_checknumber(L, 1);
+  if (!(status >= 100 && status < 1000)) return luaL_argerror(L, 1, "an HTTP status from 100 to 999");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_optstring(L, 3, "");
+  lua_settop(L, 4);
+  vn_http_error_push(L, (long)status, 2, 3, 4);
   return 1;
 }
 
@@ -312,7 +358,14 @@ static int l_error_make(lua_State *L) {
 }
 
 void vn_errors_open(lua_State *L) {
-  int i, mod = lua_gettop(L);
+  static const luaL_Reg methods[] = {
+    { "is", l_error_is },
+    { "new", l_error_new },
+    { NULL, NULL }
+  };
+  int i, mod = lua_gettop(L), m;
+  luaL_newlib(L, methods);                          /* what errors reach through __index */
+  m = lua_gettop(L);
   lua_newtable(L);                                  /* errors: name -> class */
   for (i = 0; vn_classes[i].name; i++) {
     lua_createtable(L, 0, 8);
@@ -326,7 +379,7 @@ void vn_errors_open(lua_State *L) {
     lua_setfield(L, -2, "is");
     lua_pushcfunction(L, l_error_new);
     lua_setfield(L, -2, "new");
-    lua_pushvalue(L, -1);
+    lua_pushvalue(L, m);
     lua_setfield(L, -2, "__index");
     lua_createtable(L, 0, 2);                       /* the class's own metatable */
     lua_pushcfunction(L, l_class_call);
@@ -343,6 +396,7 @@ void vn_errors_open(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &VN_CLASSES_KEY);
   lua_setfield(L, mod, "errors");
+  lua_pop(L, 1);                                    /* the methods */
   lua_pushcfunction(L, l_http_error);
   lua_setfield(L, mod, "http_error");
   lua_pushcfunction(L, l_error_make);

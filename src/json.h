@@ -17,6 +17,11 @@
 
 #include <stddef.h>
 
+/* Nothing declared here is exported from the shared object that contains it. */
+#if defined(__GNUC__)
+#  pragma GCC visibility push(hidden)
+#endif
+
 /* Nesting cap for both directions (also how encode reports cycles). */
 #define VN_JSON_MAX_DEPTH 1000
 
@@ -33,5 +38,9 @@ VN_HIDDEN int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen);
 /* Sets into the table on top of the stack: json_decode, json_encode, null,
  * array_mt and json_array. */
 VN_HIDDEN void vn_json_open(lua_State *L);
+
+#if defined(__GNUC__)
+#  pragma GCC visibility pop
+#endif
 
 #endif

@@ -13,6 +13,11 @@
 
 #include <stddef.h>
 
+/* Nothing declared here is exported from the shared object that contains it. */
+#if defined(__GNUC__)
+#  pragma GCC visibility push(hidden)
+#endif
+
 #define VN_SSE_DEFAULT_MAX ((size_t)16 << 20)   /* 16 MiB */
 
 enum { VN_SSE_OK = 0, VN_SSE_ETOOBIG = -1, VN_SSE_ENOMEM = -2 };
@@ -64,5 +69,9 @@ void   vn_sse_free(vn_sse *d);
 
 /* Bytes held for an incomplete line + pending data (for memory accounting). */
 size_t vn_sse_buffered(const vn_sse *d);
+
+#if defined(__GNUC__)
+#  pragma GCC visibility pop
+#endif
 
 #endif

@@ -39,7 +39,14 @@ VN_HIDDEN void vn_setstr(lua_State *L, const char *k, const char *v);
 /* Seconds to wait from a Retry-After / retry-after-ms header value; negative when absent or unparsable. */
 VN_HIDDEN double vn_retry_after(const char *retry_after_ms, const char *retry_after);
 
-/* transfer.c: the engine on libcurl's multi interface and the transfer objects. */
+/* Pushes the venice.Error of an HTTP error response (status; stack indices of the headers table,
+ * the raw body string and the body decoded from JSON, or nil). */
+VN_HIDDEN void vn_http_error_push(lua_State *L, long status, int headers, int body, int decoded);
+/* The error class of a libcurl result code (a CURLcode), NULL for success; *code gets the
+ * error's code field ("dns", "tls", ...) or NULL. */
+VN_HIDDEN const char *vn_class_for_curlcode(int rc, const char **code);
+
+/* transfer.c and engine.c: the transfers, and the engine on libcurl's multi interface. */
 VN_HIDDEN void vn_transfer_open(lua_State *L);        /* registers functions into the module at top */
 
 /* keccak.c: Keccak-256 (Ethereum's); registers core.keccak256 into the module at top. */

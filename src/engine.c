@@ -1,0 +1,384 @@
+/* engine.c: the engine, one libcurl multi handle per Lua state.
+ *
+ * Every request is a transfer on the engine's multi handle, so connections are pooled and reused
+ * across requests, streams and clients, and many transfers progress at once. core.step() drives
+ * them from a blocking loop or the task scheduler; with an outside event loop (libuv in Neovim) the
+ * loop hook and core.socket_action() do instead. The engine also keeps the idle deadlines, which
+ * libcurl has no option for, and a small pool of easy handles. */
+#include "engine.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ENGINE_MT "venice.Engine"
+
+static const char VN_ENGINE_KEY = 'e';
+
+/* {==================== buffers and clocks ==================== */
+
+int vn_buf_append(vn_buf *b, const char *s, size_t n, size_t limit) {
+  if (limit && (b->len + n > limit || b->len + n < b->len)) return -2;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+    while (cap < b->len + n) {
+      if (cap > ((size_t)-1) / 2) return -1;
+      cap *= 2;
+    }
+    p = (char *)realloc(b->p, cap);
+    if (!p) return -1;
+    b->p = p;
+    b->cap = cap;
+  }
+  if (n) memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+void vn_buf_free(vn_buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+double vn_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* }==================== */
+
+/* {==================== the multi handle and the pool ==================== */
+
+int vn_engine_add(vn_engine *e, vn_transfer *t) {
+  if (curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) return -1;
+  t->running = 1;
+  t->next = e->active;
+  t->prev = NULL;
+  if (e->active) e->active->prev = t;
+  e->active = t;
+  e->nactive++;
+  return 0;
+}
+
+void vn_engine_remove(vn_transfer *t) {
+  vn_engine *e = t->eng;
+  if (!t->running || !e) return;
+  curl_multi_remove_handle(e->multi, t->easy);
+  if (t->prev) t->prev->next = t->next; else e->active = t->next;
+  if (t->next) t->next->prev = t->prev;
+  t->next = t->prev = NULL;
+  t->running = 0;
+  e->nactive--;
+}
+
+CURL *vn_engine_take(vn_engine *e, int *shared) {
+  if (e->npool > 0) {
+    e->npool--;
+    *shared = e->pool_shared[e->npool];
+    return e->pool[e->npool];
+  }
+  *shared = 0;
+  return curl_easy_init();
+}
+
+void vn_engine_give(vn_engine *e, CURL *c, int reset, int shared) {
+  if (!e || e->npool >= POOL_MAX) {
+    curl_easy_cleanup(c);
+    return;
+  }
+  if (reset) {
+    curl_easy_reset(c);
+    shared = 0;
+  }
+  e->pool_shared[e->npool] = (unsigned char)(shared != 0);
+  e->pool[e->npool++] = c;
+}
+
+/* Ends the transfers libcurl has finished. */
+static void engine_collect(vn_engine *e) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
+    if (m->msg == CURLMSG_DONE) {
+      vn_transfer *t = NULL;
+      CURLcode rc = m->data.result;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+      if (t) vn_transfer_finish(t, rc);
+      e->activity = 1;
+    }
+  }
+}
+
+/* Ends the transfers silent for longer than their idle timeout, or past their whole deadline;
+ * returns the seconds to the nearest deadline left, or -1 when there is none. */
+static double engine_check_deadlines(vn_engine *e) {
+  double now = vn_now(), next = -1;
+  vn_transfer *t = e->active, *nt;
+  for (; t; t = nt) {
+    double left = -1;
+    int why = FAIL_NONE;
+    nt = t->next;
+    if (t->idle_s > 0) {
+      left = t->last_activity + t->idle_s - now;
+      why = FAIL_IDLE;
+    }
+    if (t->deadline_s > 0) {
+      double d = t->started + t->deadline_s - now;
+      if (left < 0 && why == FAIL_NONE) left = d, why = FAIL_DEADLINE;
+      else if (d < left) left = d, why = FAIL_DEADLINE;
+    }
+    if (why == FAIL_NONE) continue;
+    if (left <= 0) {
+      t->failure = why;
+      vn_transfer_finish(t, CURLE_OPERATION_TIMEDOUT);
+      e->activity = 1;
+    } else if (next < 0 || left < next) {
+      next = left;
+    }
+  }
+  return next;
+}
+
+/* }==================== */
+
+/* {==================== the engine object ==================== */
+
+vn_engine *vn_engine_get(lua_State *L) {
+  vn_engine *e;
+  const char *why;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &VN_ENGINE_KEY);
+  e = (vn_engine *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (e) {
+    e->L = L;
+    return e;
+  }
+  why = vn_curl_load();
+  if (why) luaL_error(L, "venice: %s", why);
+  e = (vn_engine *)lua_newuserdata(L, sizeof *e);
+  memset(e, 0, sizeof *e);
+  e->hook_ref = e->hook_err_ref = LUA_NOREF;
+  luaL_setmetatable(L, ENGINE_MT);
+  e->multi = curl_multi_init();
+  if (!e->multi) luaL_error(L, "venice: cannot create a libcurl multi handle");
+  curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 64L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &VN_ENGINE_KEY);
+  e->L = L;
+  return e;
+}
+
+static int l_engine_gc(lua_State *L) {
+  vn_engine *e = (vn_engine *)luaL_checkudata(L, 1, ENGINE_MT);
+  int i;
+  luaL_unref(L, LUA_REGISTRYINDEX, e->hook_ref);   /* no calls into Lua while the state closes */
+  e->hook_ref = LUA_NOREF;
+  e->L = NULL;
+  while (e->active) {   /* detach what is still running: those transfers are being collected too */
+    vn_transfer *t = e->active;
+    vn_engine_remove(t);
+    t->eng = NULL;
+  }
+  for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i]);
+  e->npool = 0;
+  if (e->multi) curl_multi_cleanup(e->multi);
+  e->multi = NULL;
+  return 0;
+}
+
+/* }==================== */
+
+/* {==================== an outside event loop (libuv in Neovim) ==================== */
+
+/* libcurl tells which sockets to watch and when to call it back; the hook (a Lua function set by
+ * venice.uv) starts and stops the loop's poll handles and timer at once, before libcurl closes a
+ * socket. The whole call into Lua runs protected (pushing the arguments and keeping an error
+ * allocate too): an error is kept and raised by the next core call instead of unwinding through
+ * libcurl. The collector is paused meanwhile: a finalizer closing a forgotten transfer would call
+ * curl_multi_remove_handle from inside libcurl, which libcurl refuses, and the easy handle would
+ * then be pooled while still on the multi handle. (Lua 5.1 cannot tell whether the collector was
+ * already stopped, so there it is always restarted.) */
+
+typedef struct { vn_engine *e; const char *kind; lua_Integer a, b; } vn_hook_call;
+
+static int hook_protected(lua_State *L) {
+  vn_hook_call *c = (vn_hook_call *)lua_touserdata(L, 1);
+  vn_engine *e = c->e;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->hook_ref);
+  lua_pushstring(L, c->kind);
+  lua_pushinteger(L, c->a);
+  lua_pushinteger(L, c->b);
+  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    e->hook_err_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* may raise: caught by the caller's pcall */
+    e->hook_failed = 1;
+  }
+  return 0;
+}
+
+static void engine_hook(vn_engine *e, const char *kind, lua_Integer a, lua_Integer b) {
+  lua_State *L = e->L;
+  vn_hook_call c;
+  int gc_on = 1, rc;
+  if (!L || e->hook_ref == LUA_NOREF || e->hook_failed) return;
+  if (!lua_checkstack(L, 6)) {
+    e->hook_failed = 1;   /* hook_err_ref stays LUA_NOREF: reported as out of memory */
+    return;
+  }
+#ifdef LUA_GCISRUNNING
+  gc_on = lua_gc(L, LUA_GCISRUNNING, 0) == 1;
+#endif
+  if (gc_on) lua_gc(L, LUA_GCSTOP, 0);
+  c.e = e;
+  c.kind = kind;
+  c.a = a;
+  c.b = b;
+#if LUA_VERSION_NUM < 502
+  rc = lua_cpcall(L, hook_protected, &c);   /* makes the C function inside the protection */
+#else
+  lua_pushcfunction(L, hook_protected);     /* a light C function: allocates nothing */
+  lua_pushlightuserdata(L, &c);
+  rc = lua_pcall(L, 1, 0, 0);
+#endif
+  if (rc != LUA_OK) {   /* out of memory around the hook's own call */
+    lua_pop(L, 1);
+    e->hook_failed = 1;
+  }
+  if (gc_on) lua_gc(L, LUA_GCRESTART, 0);
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
+  (void)easy;
+  (void)socketp;
+  engine_hook((vn_engine *)userp, "socket", (lua_Integer)s, what);
+  return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp) {
+  (void)multi;
+  engine_hook((vn_engine *)userp, "timer", timeout_ms, 0);
+  return 0;
+}
+
+static void engine_raise_hook_error(lua_State *L, vn_engine *e) {
+  if (!e->hook_failed) return;
+  e->hook_failed = 0;
+  if (e->hook_err_ref == LUA_NOREF || e->hook_err_ref == LUA_REFNIL) {
+    luaL_error(L, "venice: out of memory in the event-loop hook");
+    return;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->hook_err_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, e->hook_err_ref);
+  e->hook_err_ref = LUA_NOREF;
+  lua_error(L);
+}
+
+/* core.set_loop_hook(fn | nil): fn("socket", fd, what) with what 1 in, 2 out, 3 both, 4 remove;
+ * fn("timer", ms) with -1 to cancel. With a hook set, the loop calls core.socket_action. */
+static int l_set_loop_hook(lua_State *L) {
+  vn_engine *e = vn_engine_get(L);
+  if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_unref(L, LUA_REGISTRYINDEX, e->hook_ref);
+  e->hook_ref = LUA_NOREF;
+  if (lua_isfunction(L, 1)) {
+    lua_pushvalue(L, 1);
+    e->hook_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+  } else {
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, NULL);
+  }
+  return 0;
+}
+
+/* core.socket_action(fd, events) -> running, activity, idle_next
+ * fd -1 means libcurl's timer fired; events: 1 readable, 2 writable, 4 error. idle_next is the
+ * seconds to the nearest idle or total deadline, or nil. */
+static int l_socket_action(lua_State *L) {
+  vn_engine *e = vn_engine_get(L);
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  int ev = (int)luaL_optinteger(L, 2, 0), flags = 0, running = 0, activity;
+  double next;
+  if (ev & 1) flags |= CURL_CSELECT_IN;
+  if (ev & 2) flags |= CURL_CSELECT_OUT;
+  if (ev & 4) flags |= CURL_CSELECT_ERR;
+  curl_multi_socket_action(e->multi, fd < 0 ? CURL_SOCKET_TIMEOUT : (curl_socket_t)fd, flags, &running);
+  engine_collect(e);
+  next = engine_check_deadlines(e);
+  engine_raise_hook_error(L, e);
+  activity = e->activity;
+  e->activity = 0;
+  lua_pushinteger(L, e->nactive);
+  lua_pushboolean(L, activity);
+  if (next >= 0) lua_pushnumber(L, next); else lua_pushnil(L);
+  return 3;
+}
+
+/* }==================== */
+
+/* {==================== core.step ==================== */
+
+/* Milliseconds from a Lua number, for libcurl and nanosleep: NaN and negatives are 0, and anything
+ * past a day is a day (a step waits at most that long before returning; callers loop). */
+static double wait_ms_of(lua_State *L, int idx) {
+  double v = luaL_optnumber(L, idx, 0);
+  if (!(v > 0)) return 0;
+  return v > 86400000.0 ? 86400000.0 : v;
+}
+
+/* core.step([timeout_ms]) -> running, activity
+ * Drives every transfer. Waits up to timeout_ms (default 0) for network activity when nothing has
+ * arrived since the last step; returns the number of transfers still running and whether anything
+ * arrived or finished. */
+static int l_step(lua_State *L) {
+  vn_engine *e = vn_engine_get(L);
+  double wait_ms = wait_ms_of(L, 1), next;
+  int running = 0, activity;
+  curl_multi_perform(e->multi, &running);
+  engine_collect(e);
+  next = engine_check_deadlines(e);
+  if (!e->activity && wait_ms > 0 && e->nactive > 0) {
+    int numfds = 0;
+    if (next >= 0 && next * 1000 < wait_ms) wait_ms = next * 1000 + 1;
+    curl_multi_poll(e->multi, NULL, 0, (int)wait_ms, &numfds);
+    curl_multi_perform(e->multi, &running);
+    engine_collect(e);
+    engine_check_deadlines(e);
+  } else if (!e->activity && wait_ms > 0) {
+    struct timespec ts;   /* nothing to wait on: a plain sleep (retry backoff, job polling) */
+    ts.tv_sec = (time_t)(wait_ms / 1000);
+    ts.tv_nsec = (long)((wait_ms - (double)ts.tv_sec * 1000) * 1e6);
+    nanosleep(&ts, NULL);
+  }
+  engine_raise_hook_error(L, e);
+  activity = e->activity;
+  e->activity = 0;
+  lua_pushinteger(L, e->nactive);
+  lua_pushboolean(L, activity);
+  return 2;
+}
+
+static int l_now(lua_State *L) {
+  lua_pushnumber(L, vn_now());
+  return 1;
+}
+
+/* }==================== */
+
+void vn_engine_open(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+    { "step", l_step },
+    { "now", l_now },
+    { "set_loop_hook", l_set_loop_hook },
+    { "socket_action", l_socket_action },
+    { NULL, NULL }
+  };
+  luaL_newmetatable(L, ENGINE_MT);
+  lua_pushcfunction(L, l_engine_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_setfuncs(L, funcs, 0);
+}

@@ -1,0 +1,89 @@
+/* engine.h: what engine.c and transfer.c share: the engine (one libcurl multi handle per Lua
+ * state, with its pool of easy handles) and the transfer objects it drives. */
+#ifndef VENICE_ENGINE_H
+#define VENICE_ENGINE_H
+
+#include "venice.h"
+#include "sse.h"
+#include "curlapi.h"
+#include <stdio.h>
+
+#define POOL_MAX 16
+
+typedef struct vn_transfer vn_transfer;
+
+typedef struct vn_engine {
+  CURLM *multi;
+  CURL *pool[POOL_MAX];               /* easy handles kept for reuse */
+  unsigned char pool_shared[POOL_MAX];  /* 1: the handle holds the options every transfer shares */
+  int npool;
+  vn_transfer *active;                /* transfers on the multi handle */
+  int nactive;
+  int activity;                       /* set by callbacks: something arrived since the last step */
+  lua_State *L;                       /* the state of the C call in progress, for the loop hook */
+  int hook_ref;                       /* Lua function(kind, a, b) told of libcurl's sockets and timer */
+  int hook_failed;                    /* the hook raised: its message is kept under hook_err_ref */
+  int hook_err_ref;
+} vn_engine;
+
+enum { MODE_UNDECIDED, MODE_BUF, MODE_SSE, MODE_FILE };
+enum {
+  FAIL_NONE, FAIL_TOO_LARGE, FAIL_EVENT_TOO_LARGE, FAIL_NOMEM, FAIL_IDLE, FAIL_CANCEL, FAIL_WRITE,
+  FAIL_RESEND, FAIL_DEADLINE
+};
+
+struct vn_transfer {
+  CURL *easy;
+  vn_engine *eng;
+  vn_transfer *next, *prev;
+  struct curl_slist *req_headers;
+  curl_mime *mime;
+  int anchor_ref;                /* table of what libcurl reads while the transfer lives (body, files) */
+  int running, done, closed;
+  int ready;                     /* every option is set: the handle may be pooled without a reset */
+  int shared;                    /* the handle holds the options every transfer shares */
+  int unusual;                   /* set an option beyond the usual ones: reset before reuse */
+  int headers_done;
+  int mode, want_sse;
+  int sends;                     /* times libcurl was about to send the request (pre-request callback) */
+  long status;
+  CURLcode result;
+  int failure;
+  int write_errno;               /* errno of the failed open, write or close of the output file */
+  vn_buf hdrs;                   /* "name\0value\0" pairs, names lower-cased */
+  vn_buf body;
+  size_t max_body;
+  vn_sse sse;
+  vn_buf events;                 /* queued events: [3 x size_t lengths][type][data][id] */
+  size_t ev_read;
+  size_t nevents;                /* events decoded so far (queued or read) */
+  FILE *out;
+  char *out_path;                /* where a successful body goes */
+  char *tmp_path;                /* the file written meanwhile, renamed to out_path on success */
+  curl_off_t out_bytes;
+  double idle_s, last_activity, started;
+  double deadline_s;             /* the whole request's limit (0: none) */
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+/* engine.c */
+VN_HIDDEN double vn_now(void);
+/* The engine of this Lua state, made (and libcurl loaded) on first use; raises on failure. */
+VN_HIDDEN vn_engine *vn_engine_get(lua_State *L);
+/* A pooled easy handle, or a new one (NULL when libcurl cannot make one); *shared tells whether it
+ * still holds the options every transfer shares. */
+VN_HIDDEN CURL *vn_engine_take(vn_engine *e, int *shared);
+/* Back to the pool (reset first when reset is set), or cleaned up when the pool is full. */
+VN_HIDDEN void vn_engine_give(vn_engine *e, CURL *c, int reset, int shared);
+/* Puts t on the multi handle; 0 on success. */
+VN_HIDDEN int vn_engine_add(vn_engine *e, vn_transfer *t);
+/* Takes t off the multi handle (when it is on it). */
+VN_HIDDEN void vn_engine_remove(vn_transfer *t);
+/* Registers the engine's functions (step, now, set_loop_hook, socket_action) into the module at top. */
+VN_HIDDEN void vn_engine_open(lua_State *L);
+
+/* transfer.c */
+/* Ends t with libcurl's result rc (called by the engine when libcurl or a deadline ends it). */
+VN_HIDDEN void vn_transfer_finish(vn_transfer *t, CURLcode rc);
+
+#endif
