@@ -61,7 +61,7 @@ describe("requests_per_minute", function()
 
   it("counts retries as requests", function()
     mock.fault("/chat/completions", { status = 503 }, 1)
-    local c = client { requests_per_minute = 300, _backoff_base = 0.001 }
+    local c = require("venice.retry").tune(client { requests_per_minute = 300 }, { backoff_base = 0.001 })
     assert(chat(c))
     local reqs = chat_requests()
     assert.equal(2, #reqs)

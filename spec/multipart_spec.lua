@@ -107,7 +107,7 @@ describe("uploads", function()
     local path = tmp(data)
     local fh = assert(io.open(path, "rb"))
     fh:read(100)   -- the upload starts here
-    local c = client { max_retries = 1, _backoff_base = 0.01 }
+    local c = require("venice.retry").tune(client { max_retries = 1 }, { backoff_base = 0.01 })
     mock.fault("/image/edit", { status = 503 }, 1)
     local res = assert(c.images.edit({ image = fh, prompt = "p" }))
     fh:close()

@@ -6,7 +6,7 @@
 -- connection dies before any byte; the rows that reset connections allow that one extra.
 local venice = require "venice"
 local core = require "venice.core"
-local client_mod = require "venice.client"
+local retry = require "venice.retry"
 local meta = require "venice.meta"
 local mock = require "spec.helpers.mock"
 local E = venice.errors
@@ -14,12 +14,12 @@ local E = venice.errors
 local KEY = "sk-resilience-secret-0123456789"
 local GREETING = "Hello from the local Venice server. You said: x"
 
-local function client(opts)
+-- A client of the local server; backoff_base (default 0.005 s) is the retries' first wait.
+local function client(opts, backoff_base)
   opts = opts or {}
   opts.api_key = opts.api_key or KEY
   opts.base_url = opts.base_url or mock.url()
-  if opts._backoff_base == nil then opts._backoff_base = 0.005 end
-  return venice.new(opts)
+  return retry.tune(venice.new(opts), { backoff_base = backoff_base or 0.005 })
 end
 
 local function msgs() return { { role = "user", content = "x" } } end
@@ -61,7 +61,7 @@ local ROWS = {
       assert.is_true(g >= 0.95 and g < 3, ("waited %.3fs"):format(g))
     end },
   { "503s then success (backoff 0.5 s doubling, one Idempotency-Key)", { status = 503 }, 2,
-    opts = { _backoff_base = false },
+    backoff_base = 0.5,
     want = { requests = 3 },
     check = function()
       local reqs = chat_requests()
@@ -175,8 +175,7 @@ describe("the fault table", function()
     it(name, function()
       local opts = {}
       for k, v in pairs(row.opts or {}) do opts[k] = v end
-      if opts._backoff_base == false then opts._backoff_base = 0.5 end
-      local c = client(opts)
+      local c = client(opts, row.backoff_base)
       mock.fault("/chat/completions", fault, times or 1)
       local t0 = core.now()
       local res, err, chunks
@@ -374,8 +373,8 @@ describe("retries", function()
   end)
 
   it("computes the backoff: 0.5 s doubling, jittered, capped at 8 s", function()
-    local backoff = client_mod._backoff
-    local c = client { _backoff_base = 0.5 }
+    local backoff = retry.backoff
+    local c = client({}, 0.5)
     local err = E.ServerError { message = "x", status = 503 }
     for attempt, base in ipairs { 0.5, 1, 2, 4, 8, 8, 8 } do
       for _ = 1, 20 do
@@ -504,7 +503,7 @@ describe("secrets", function()
       package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
       package.cpath = "%s;" .. package.cpath
       local venice = require "venice"
-      local c = venice.new { _backoff_base = 0.01 }
+      local c = require("venice.retry").tune(venice.new(), { backoff_base = 0.01 })
       local r = assert(c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } })
       io.write("ok")' 2>&1]]):format(KEY, mock.url(), lua, so)
     local p = io.popen(cmd)

@@ -112,8 +112,7 @@ end
 
 local function client(opts)
   opts.api_key = "sk-tls-test-key"
-  opts._backoff_base = 0.005
-  return venice.new(opts)
+  return require("venice.retry").tune(venice.new(opts), { backoff_base = 0.005 })
 end
 
 local can = have("nginx") and have("openssl")

@@ -28,6 +28,10 @@
 -- client.video.queue_and_wait(params, opts) and client.audio.queue_and_wait(params, opts) queue
 -- and wait in one call (opts as above, plus the request options of queue).
 
+local core = require "venice.core"
+local tasks = require "venice.tasks"
+local options = require "venice.options"
+
 local M = {}
 
 local DEFAULTS = {
@@ -35,46 +39,24 @@ local DEFAULTS = {
   audio = { interval = 2, timeout = 900 },
 }
 
-local OPTION_TYPES = {
-  model = "string", interval = "number", timeout = "number", on_progress = "function",
+local RULES = options.RULES
+local OPTIONS = {
+  model = "string", interval = RULES.seconds, timeout = RULES.seconds, on_progress = "function",
   output = "string", delete_media_on_completion = "boolean", complete = "boolean",
-  headers = "table", max_retries = "number", max_response_bytes = "number",
-  request_timeout = "number", idempotency_key = "string",
+  headers = "table", max_retries = RULES.retries, max_response_bytes = RULES.bytes,
+  request_timeout = RULES.seconds, idempotency_key = "string",
 }
-
-local function check(where, o)
-  if o == nil then return {} end
-  if type(o) ~= "table" then error(("venice: %s: opts must be a table, got %s"):format(where, type(o)), 4) end
-  for k, v in pairs(o) do
-    local want = OPTION_TYPES[k]
-    if want and type(v) ~= want then
-      error(("venice: %s: option '%s' must be a %s, got %s"):format(where, k, want, type(v)), 4)
-    end
-  end
-  if o.interval and o.interval < 0 then error(("venice: %s: interval must not be negative"):format(where), 4) end
-  if o.timeout and o.timeout < 0 then error(("venice: %s: timeout must not be negative"):format(where), 4) end
-  return o
-end
 
 local function request_opts(o, output)
   return { headers = o.headers, max_retries = o.max_retries, max_response_bytes = o.max_response_bytes,
     timeout = o.request_timeout, output = output }
 end
 
--- Fetches a pre-signed download URL: no API key, the client's other settings.
-local function download(client, api, url, o)
-  local cm = require "venice.client"
-  local req = { url = url, method = "GET", sse = false }
+-- Fetches a pre-signed download URL: no API key, and the client's headers only on its own origin.
+local function download(client, url, o)
   local ro = request_opts(o, o.output)
   ro.accept = "*/*"
-  local t, err = cm._perform(client, req, ro, "done")
-  if not t then return nil, err end
-  local res, rerr, headers = cm._result_of(t, "binary", ro)
-  local info, status = t:info(), t:status()
-  t:close()
-  if not res then return nil, rerr end
-  api.meta.attach(res, status, headers, info.elapsed)
-  return res
+  return require("venice.client").fetch_url(client, url, "binary", ro)
 end
 
 local function is_media(res)
@@ -82,9 +64,9 @@ local function is_media(res)
 end
 
 -- The wait itself: runs in the caller's coroutine (a task, or blocking outside one).
-local function wait(client, api, kind, job, o)
-  local core = require "venice.core"
-  local tasks = api.tasks
+local function wait(client, kind, job, o)
+  local call = require("venice.client").call
+  local endpoints = require "venice.endpoints"
   local defaults = DEFAULTS[kind]
   local queue_id, model, download_url
   if type(job) == "table" then
@@ -100,7 +82,7 @@ local function wait(client, api, kind, job, o)
     return nil, core.error("ValidationError", { message = "model is required (the job's, or opts.model)",
       param = "model" })
   end
-  local retrieve = api.endpoints[kind .. ".retrieve"]
+  local retrieve = endpoints[kind .. ".retrieve"]
   local interval = o.interval or defaults.interval
   local timeout = o.timeout or defaults.timeout
   local started = core.now()
@@ -109,11 +91,11 @@ local function wait(client, api, kind, job, o)
   local params = { model = model, queue_id = queue_id, delete_media_on_completion = o.delete_media_on_completion }
   while true do
     polls = polls + 1
-    local res, err = api.call(client, retrieve, {}, params, request_opts(o, o.output))
+    local res, err = call(client, retrieve, {}, params, request_opts(o, o.output))
     if not res then return nil, err end
     if is_media(res) then
       if o.complete then
-        local done, cerr = api.call(client, api.endpoints[kind .. ".complete"], {},
+        local done, cerr = call(client, endpoints[kind .. ".complete"], {},
           { model = model, queue_id = queue_id }, request_opts(o))
         if not done then return nil, cerr end
       end
@@ -129,10 +111,10 @@ local function wait(client, api, kind, job, o)
     end
     local url = download_url or (type(res) == "table" and type(res.download_url) == "string" and res.download_url)
     if status == "COMPLETED" and url then
-      local media, derr = download(client, api, url, o)
+      local media, derr = download(client, url, o)
       if not media then return nil, derr end
       if o.complete then
-        local done, cerr = api.call(client, api.endpoints[kind .. ".complete"], {},
+        local done, cerr = call(client, endpoints[kind .. ".complete"], {},
           { model = model, queue_id = queue_id }, request_opts(o))
         if not done then return nil, cerr end
       end
@@ -153,35 +135,36 @@ local function wait(client, api, kind, job, o)
 end
 
 --- Adds video.wait, audio.wait, video.queue_and_wait and audio.queue_and_wait to a new client.
-function M.attach(client, api)
+function M.attach(client)
+  local endpoints = require "venice.endpoints"
+  local async = require("venice.client").async
   for kind in pairs(DEFAULTS) do
     local ns = client[kind]
-    if ns and api.endpoints[kind .. ".retrieve"] then
-      local where = kind .. ".wait"
-      ns.wait = function(job, o, cb)
-        if cb == nil and type(o) == "function" then o, cb = nil, o end
+    if ns and endpoints[kind .. ".retrieve"] then
+      local where = "venice: " .. kind .. ".wait"
+      ns.wait = function(...)
+        local args, o, extra, cb = options.split(1, ...)
+        local job = args[1]
         if type(job) ~= "table" and type(job) ~= "string" then
-          error(("venice: %s: a job table or a queue_id string is required, got %s"):format(where, type(job)), 2)
+          error(("%s: a job table or a queue_id string is required, got %s"):format(where, type(job)), 2)
         end
-        o = check(where, o)
-        if cb then return api.async(cb, function() return wait(client, api, kind, job, o) end) end
-        return wait(client, api, kind, job, o)
+        if extra ~= nil then error(("%s: takes (job, opts, callback)"):format(where), 2) end
+        o = options.check(o, OPTIONS, where, 2)
+        if cb then return async(cb, function() return wait(client, kind, job, o) end) end
+        return wait(client, kind, job, o)
       end
-      local qwhere = kind .. ".queue_and_wait"
-      ns.queue_and_wait = function(params, o, cb)
-        if cb == nil and type(o) == "function" then o, cb = nil, o end
-        if params ~= nil and type(params) ~= "table" then
-          error(("venice: %s: params must be a table, got %s"):format(qwhere, type(params)), 2)
-        end
-        o = check(qwhere, o)
+      local qwhere = "venice: " .. kind .. ".queue_and_wait"
+      ns.queue_and_wait = function(...)
+        local _, params, o, cb = options.split(0, ...)
+        o = options.check_call(qwhere, nil, nil, params, o, OPTIONS, false, 2)
         local function run()
-          local job, err = api.call(client, api.endpoints[kind .. ".queue"], {}, params,
+          local job, err = require("venice.client").call(client, endpoints[kind .. ".queue"], {}, params,
             { headers = o.headers, max_retries = o.max_retries, timeout = o.request_timeout,
               idempotency_key = o.idempotency_key })
           if not job then return nil, err end
-          return wait(client, api, kind, job, o)
+          return wait(client, kind, job, o)
         end
-        if cb then return api.async(cb, run) end
+        if cb then return async(cb, run) end
         return run()
       end
     end

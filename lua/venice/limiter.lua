@@ -13,8 +13,8 @@ local tasks = require "venice.tasks"
 
 local M = {}
 
-local Limiter = { __name = "venice.Limiter" }
-Limiter.__index = Limiter
+local Limiter = {}
+local Limiter_mt = { __name = "venice.Limiter", __index = Limiter }
 
 local POLL = 0.01   -- seconds between looks at the transfers in flight when every place is taken
 
@@ -22,7 +22,7 @@ local POLL = 0.01   -- seconds between looks at the transfers in flight when eve
 function M.new(opts)
   local rpm, maxc = opts.requests_per_minute, opts.max_concurrent
   if rpm == nil and maxc == nil then return nil end
-  local l = setmetatable({ waited = 0 }, Limiter)
+  local l = setmetatable({ waited = 0 }, Limiter_mt)
   if rpm ~= nil then
     assert(type(rpm) == "number" and rpm > 0, "requests_per_minute must be a positive number")
     l.rate = rpm / 60
@@ -85,10 +85,11 @@ function Limiter:hold(t)
   if self.held then self.held[t] = true end
 end
 
-function Limiter:__tostring()
+function Limiter_mt.__tostring(self)
   return ("venice.Limiter (%s%s)"):format(self.rate and ("%g/min"):format(self.rate * 60) or "",
     self.max and ((self.rate and ", " or "") .. self.max .. " at once") or "")
 end
 
 M.Limiter = Limiter
+M.Limiter_mt = Limiter_mt
 return M

@@ -1,7 +1,5 @@
 -- venice.meta: the HTTP facts of a result or a stream, kept beside it (weak keys), never inside it.
 
-local core = require "venice.core"
-
 local M = {}
 
 local store = setmetatable({}, { __mode = "k" })
@@ -162,5 +160,4 @@ function M.of(obj)
   return nil
 end
 
-M._core = core
 return M

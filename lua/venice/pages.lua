@@ -27,12 +27,19 @@
 --   pager:all()    a list of every item, or nil, err
 -- Inside venice.spawn each request yields like any other call.
 
+local core = require "venice.core"
+local options = require "venice.options"
+local meta = require "venice.meta"
+
 local M = {}
 
-local null
+local null = core.null
 
-local Pager = { __name = "venice.Pager" }
-Pager.__index = Pager
+local Pager = {}
+local Pager_mt = { __name = "venice.Pager", __index = Pager }
+
+-- The options of a pager: those of a request, and max_pages.
+local OPTIONS = options.extend(options.REQUEST, { max_pages = { "integer", min = 1, max = 2 ^ 31 } })
 
 -- The value at a dotted path ("pagination.totalPages") of a table, or nil.
 local function dig(t, path)
@@ -61,24 +68,21 @@ local function items_of(page, pg)
 end
 
 --- Makes a pager for endpoint `spec` (named `name`) of `client`.
-local function new_pager(client, api, name, spec, args, params, o)
+local function new_pager(client, name, spec, args, params, o)
   local opts = copy(o)
   local max_pages = opts.max_pages
   opts.max_pages = nil
-  if max_pages ~= nil and (type(max_pages) ~= "number" or max_pages < 1) then
-    error(("venice: %s_pages: max_pages must be a number >= 1"):format(name), 3)
-  end
   return setmetatable({
-    _client = client, _api = api, _name = name, _spec = spec, _args = args,
+    _client = client, _name = name, _spec = spec, _args = args,
     _params = copy(params), _opts = opts, _max = max_pages, _pages = 0, _done = false,
-  }, Pager)
+  }, Pager_mt)
 end
 
 -- Prepares the params of the next page from `page` (the one just received); marks the end.
 function Pager:_advance(page)
   local pg = self._spec.paginate
   if not pg then self._done = true return end
-  local m = self._api.meta.of(page) or {}
+  local m = meta.of(page) or {}
   local headers = m.headers or {}
   local list = items_of(page, pg)
   local n = type(list) == "table" and #list or 0
@@ -122,7 +126,7 @@ function Pager:next()
   end
   local args = {}
   for i, v in ipairs(self._args) do args[i] = v end
-  local page, err = self._api.call(self._client, self._spec, args, copy(self._params), copy(self._opts))
+  local page, err = require("venice.client").call(self._client, self._spec, args, copy(self._params), copy(self._opts))
   if page == nil then
     self._done = true
     return nil, err
@@ -133,7 +137,7 @@ function Pager:next()
 end
 
 -- for page in pager do: the iterator itself; a failure raises.
-function Pager.__call(self)
+function Pager_mt.__call(self)
   local page, err = self:next()
   if err then error(err, 0) end
   return page
@@ -168,46 +172,29 @@ function Pager:all()
   end
 end
 
-function Pager:__tostring()
+function Pager_mt.__tostring(self)
   return ("venice.Pager (%s, %d pages)"):format(self._name, self._pages)
 end
 
 -- Operations that get a <function>_pages sibling besides the paginated ones.
 local SINGLE_PAGE = { ["api_keys.rate_limit_logs"] = true }
 
-local function split(spec, ...)
-  local n = #(spec.args or {})
-  local a = { ... }
-  local args = {}
-  for i = 1, n do args[i] = a[i] end
-  return args, a[n + 1], a[n + 2]
-end
-
-local function checked(where, spec, args, params, o)
-  for i, name in ipairs(spec.args or {}) do
-    local v = args[i]
-    if v ~= nil and type(v) ~= "string" and type(v) ~= "number" then
-      error(("venice: %s: argument %d (%s) must be a string, got %s"):format(where, i, name, type(v)), 3)
-    end
-  end
-  if params ~= nil and type(params) ~= "table" then
-    error(("venice: %s: params must be a table, got %s"):format(where, type(params)), 3)
-  end
-  if o ~= nil and type(o) ~= "table" then
-    error(("venice: %s: opts must be a table, got %s"):format(where, type(o)), 3)
-  end
+-- The arguments of a pager function: positional arguments, params, opts (checked).
+local function split(where, spec, ...)
+  local args, params, o, cb = options.split(#(spec.args or {}), ...)
+  if cb then error(("venice: %s: takes no callback"):format(where), 3) end
+  o = options.check_call("venice: " .. where, spec.args, args, params, o, OPTIONS, false, 3)
+  return args, params, o
 end
 
 --- Adds client.pages(name, ...) and <function>_pages to a new client.
-function M.attach(client, api)
-  null = null or require("venice.core").null
-  local endpoints = api.endpoints
+function M.attach(client)
+  local endpoints = require "venice.endpoints"
   client.pages = function(name, ...)
     local spec = type(name) == "string" and endpoints[name]
     if not spec then error(("venice: pages: unknown operation %s"):format(tostring(name)), 2) end
-    local args, params, o = split(spec, ...)
-    checked("pages", spec, args, params, o)
-    return new_pager(client, api, name, spec, args, params, o)
+    local args, params, o = split("pages", spec, ...)
+    return new_pager(client, name, spec, args, params, o)
   end
   for name, spec in pairs(endpoints) do
     if spec.paginate or SINGLE_PAGE[name] then
@@ -216,13 +203,13 @@ function M.attach(client, api)
       for part in ns_name:gmatch("[^.]+") do ns = ns[part] end
       local where = name .. "_pages"
       ns[fn .. "_pages"] = function(...)
-        local args, params, o = split(spec, ...)
-        checked(where, spec, args, params, o)
-        return new_pager(client, api, name, spec, args, params, o)
+        local args, params, o = split(where, spec, ...)
+        return new_pager(client, name, spec, args, params, o)
       end
     end
   end
 end
 
 M.Pager = Pager
+M.Pager_mt = Pager_mt
 return M

@@ -531,7 +531,8 @@ end
 --}====================
 
 --- Adds client.tee (attestation, session, signature) to a client.
-function M.attach(client, api)
+function M.attach(client)
+  local api = require "venice.client"   -- call, async, Stream, endpoints
   local function entry(where, check, fn)
     return function(p, o, cb)
       if cb == nil and type(o) == "function" then o, cb = nil, o end

@@ -7,20 +7,16 @@
 --     structured output: asks for JSON matching `schema`, decodes it and checks it.
 
 local core = require "venice.core"
+local options = require "venice.options"
+local meta = require "venice.meta"
 
 local M = {}
 
 local null = core.null
 local json_encode, json_decode = core.json_encode, core.json_decode
-local floor = math.floor
+local verror, is_integer = options.verror, options.is_integer
 
 local DEFAULT_MAX_TURNS = 8
-
-local function verror(class, message, fields)
-  local f = fields or {}
-  f.message = message
-  return core.error(class, f)
-end
 
 --{==================== tools ====================
 
@@ -141,10 +137,10 @@ local RUN_ONLY = { tools = true, max_turns = true, on_chunk = true, on_tool_call
   on_tool_result = true, stream = true }
 
 -- One request of the loop: a plain completion, or a stream passed to on_chunk and merged.
-local function request(client, api, body, o, on_chunk)
+local function request(client, body, o, on_chunk)
   if not on_chunk then return client.chat.completions.create(body, o) end
   local stream = client.chat.completions.stream(body, o)
-  local add, result = api.Stream.accumulator()
+  local add, result = require("venice.stream").accumulator()
   while true do
     local chunk, err = stream:read()
     if chunk == nil then
@@ -155,15 +151,15 @@ local function request(client, api, body, o, on_chunk)
     on_chunk(chunk)
   end
   local res = result()
-  local m = api.meta.of(stream)
-  if m then api.meta.set(res, m) end
+  local m = meta.of(stream)
+  if m then meta.set(res, m) end
   return res
 end
 
 -- Fields of an assistant message that some models need back on the next turn.
 local PASSED_BACK = { "reasoning_details", "thought_signature" }
 
-local function run(client, api, params, o)
+local function run(client, params, o)
   local list = normalise_tools(params.tools or {})
   local by_name = {}
   for _, t in ipairs(list) do by_name[t.name] = t end
@@ -189,7 +185,7 @@ local function run(client, api, params, o)
   local turn = 0
   while true do
     turn = turn + 1
-    local res, err = request(client, api, body, ro, on_chunk)
+    local res, err = request(client, body, ro, on_chunk)
     if not res then
       if type(err) == "table" and err.details == nil then err.details = { messages = messages, turn = turn } end
       return nil, err
@@ -229,12 +225,6 @@ end
 --}====================
 
 --{==================== structured output ====================
-
-local function is_integer(v)
-  if type(v) ~= "number" then return false end
-  if math.type then return math.type(v) == "integer" or v == floor(v) end
-  return v == floor(v)
-end
 
 local function json_type(v)
   if v == null then return "null" end
@@ -340,7 +330,7 @@ end
 
 local PARSE_ONLY = { schema = true, name = true, strict = true, description = true }
 
-local function parse(client, api, params, o)
+local function parse(client, params, o)
   local schema = params.schema
   local body = {}
   for k, v in pairs(params) do if not PARSE_ONLY[k] then body[k] = v end end
@@ -375,29 +365,28 @@ local function parse(client, api, params, o)
         details = { value = value, content = content, response = res } })
   end
   if type(value) == "table" then
-    local m = api.meta.of(res)
-    if m then api.meta.set(value, m) end
+    local m = meta.of(res)
+    if m then meta.set(value, m) end
   end
   return value
 end
 
 --}====================
 
--- The arguments of a helper: params, opts, and a trailing callback.
-local function split(name, params, o, cb)
-  if type(o) == "function" and cb == nil then o, cb = nil, o end
+-- The arguments of a helper: params, opts (request options), and a trailing callback.
+local function split(name, ...)
+  local _, params, o, cb = options.split(0, ...)
   if type(params) ~= "table" then
     error(("venice: %s: params must be a table, got %s"):format(name, type(params)), 3)
   end
-  if o ~= nil and type(o) ~= "table" then
-    error(("venice: %s: opts must be a table, got %s"):format(name, type(o)), 3)
-  end
-  return params, o or {}, cb
+  o = options.check(o, options.REQUEST, "venice: " .. name, 3)
+  return params, o, cb
 end
 
---- Adds this module's functions to a new client. `api` gives the pipeline's internals.
-function M.attach(client, api)
+--- Adds this module's functions to a new client.
+function M.attach(client)
   local chat = client.chat
+  local async = require("venice.client").async
 
   --- client.chat.run(params, opts, cb?) -> final response (with .messages and .turns) | nil, err
   chat.run = function(params, o, cb)
@@ -418,8 +407,8 @@ function M.attach(client, api)
       local done = o.on_done
       cb = function(err, res) done(err, res) end
     end
-    if cb then return api.async(cb, function() return run(client, api, params, o) end) end
-    return run(client, api, params, o)
+    if cb then return async(cb, function() return run(client, params, o) end) end
+    return run(client, params, o)
   end
 
   --- client.chat.parse(params, opts, cb?) -> the decoded object | nil, err (ValidationError on a mismatch)
@@ -428,8 +417,8 @@ function M.attach(client, api)
     if type(params.schema) ~= "table" then
       error("venice: chat.parse: schema must be a JSON schema table, got " .. type(params.schema), 2)
     end
-    if cb then return api.async(cb, function() return parse(client, api, params, o) end) end
-    return parse(client, api, params, o)
+    if cb then return async(cb, function() return parse(client, params, o) end) end
+    return parse(client, params, o)
   end
 end
 

@@ -1,0 +1,601 @@
+-- venice.request: what goes on the wire for one call, as pure functions of the operation's entry
+-- in venice.endpoints, the call's arguments and options, and a few facts of the client (a plain
+-- table, see `build`). Nothing here sends anything: every check that can fail a request before it
+-- leaves (required fields, types, enums, header values, path arguments, numbers) is made here.
+
+local core = require "venice.core"
+local upload = require "venice.upload"
+local options = require "venice.options"
+
+local M = {}
+
+local null = core.null
+local verror = options.verror
+local huge = math.huge
+
+-- An empty list to read from where a spec leaves a field out (never written to).
+local EMPTY = setmetatable({}, { __newindex = function() error("venice: internal: EMPTY is read-only", 2) end })
+M.EMPTY = EMPTY
+
+--{==================== headers ====================
+
+-- RFC 9110 token characters: the only ones a header name may have.
+local TOKEN = "^[%w!#$%%&'*+%-%.%^_`|~]+$"
+
+local function shown_name(name)
+  if type(name) ~= "string" then return tostring(name) end
+  if name:find("[%c\128-\255\"]") then return ("%q"):format(name):gsub("\\\n", "\\n") end
+  return name
+end
+
+--- nil when `name: value` is a header that can go on the wire as it is, else a ValidationError
+--- naming the header and where it came from (`source`: "opts.headers", "the client's headers", ...).
+function M.check_header(name, value, source)
+  source = source or "headers"
+  if type(name) ~= "string" or not name:find(TOKEN) then
+    return verror("ValidationError", ("%s: the header name %s is not a valid HTTP token"):format(source,
+      (shown_name(name))), { param = type(name) == "string" and name or nil, code = "invalid_header" })
+  end
+  if type(value) ~= "string" then
+    return verror("ValidationError", ("%s: the value of header '%s' must be a string, got %s"):format(source,
+      name, type(value)), { param = name, code = "invalid_header" })
+  end
+  if value:find("[%z\r\n]") then
+    return verror("ValidationError", ("%s: the value of header '%s' contains CR, LF or NUL"):format(source,
+      name), { param = name, code = "invalid_header" })
+  end
+end
+local check_header = M.check_header
+
+--- The API key as it goes into the Authorization header: surrounding whitespace trimmed. nil and
+--- a ValidationError when another control character is in it (the key itself is never shown).
+function M.clean_key(key)
+  if type(key) ~= "string" then return nil, verror("ValidationError", "the API key must be a string",
+    { param = "api_key", code = "invalid_api_key" }) end
+  local k = key:match("^%s*(.-)%s*$")
+  if k:find("[%c\127]") then
+    return nil, verror("ValidationError", "the API key (Authorization header) contains a control character",
+      { param = "api_key", code = "invalid_api_key" })
+  end
+  return k
+end
+
+--- A header list ({ { name, lower-case name, value }, ... }) from a table of headers, checked;
+--- nil, err for the first bad one.
+function M.header_list(h, source)
+  local list = {}
+  if h == nil then return list end
+  local names = {}
+  for k in pairs(h) do names[#names + 1] = k end
+  table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(names) do
+    local v = h[k]
+    local err = check_header(k, v, source)
+    if err then return nil, err end
+    list[#list + 1] = { k, k:lower(), v }
+  end
+  return list
+end
+
+-- The value of header `lname` (lower-case) in a header list, or nil.
+local function find_in(list, lname)
+  if not list then return nil end
+  for i = 1, #list do
+    local h = list[i]
+    if h[2] == lname then return h[3] end
+  end
+end
+
+--- A header given on the client (ctx.headers, a header list) or for this request (o.headers, a
+--- table), case-insensitive; nil when absent or empty.
+function M.given_header(ctx, o, name)
+  local lname = name:lower()
+  local h = o.headers
+  if h then
+    for k, v in pairs(h) do
+      if type(k) == "string" and k:lower() == lname and v ~= nil and v ~= "" then return v end
+    end
+  end
+  local v = find_in(ctx.headers, lname)
+  if v ~= nil and v ~= "" then return v end
+end
+local given_header = M.given_header
+
+--}====================
+
+--{==================== values, paths and query strings ====================
+
+local function urlencode(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+M.urlencode = urlencode
+
+local function urldecode(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- A scalar as text (integral numbers without a fraction, booleans as true/false), or nil, why.
+local function text_of(v)
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" then
+    if v ~= v or v == huge or v == -huge then return nil, "must be a finite number, got " .. tostring(v) end
+    return upload.text_of(v)
+  end
+  if t == "boolean" then return tostring(v) end
+  return nil, "must be a string, a number or a boolean, got " .. t
+end
+M.text_of = text_of
+
+--- A query string from a table (keys sorted; a list value repeats its key); nil, err on a value
+--- that cannot be sent (NaN, infinities, tables inside lists, functions ...).
+function M.query_string(params)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local v = params[k]
+    local name = tostring(k)
+    local list = type(v) == "table" and v or { v }
+    if v ~= null then
+      for _, item in ipairs(list) do
+        local s, why = text_of(item)
+        if not s then
+          return nil, verror("ValidationError", ("query parameter '%s' %s"):format(name, why), { param = name })
+        end
+        out[#out + 1] = urlencode(name) .. "=" .. urlencode(s)
+      end
+    end
+  end
+  return table.concat(out, "&")
+end
+local query_string = M.query_string
+
+--- A path argument encoded for the URL; nil, err for what would change the path's meaning: "."
+--- and ".." (also percent-encoded), NaN and infinities, empty values, non-scalars.
+function M.path_arg(name, i, v)
+  if v == nil or v == "" or (type(v) ~= "string" and type(v) ~= "number") then
+    return nil, verror("ValidationError", ("'%s' (argument %d) is required"):format(name, i), { param = name })
+  end
+  local s, why = text_of(v)
+  if not s then
+    return nil, verror("ValidationError", ("'%s' (argument %d) %s"):format(name, i, why), { param = name })
+  end
+  local plain = urldecode(s)
+  if plain == "." or plain == ".." or s == "." or s == ".." then
+    return nil, verror("ValidationError", ("'%s' (argument %d) must not be a dot segment, got %q"):format(name, i, s),
+      { param = name })
+  end
+  return urlencode(s)
+end
+local path_arg = M.path_arg
+
+--- Checks a path given to client.request: it starts with "/", has no whitespace or control
+--- characters, and no "." or ".." segment (also percent-encoded). nil or a ValidationError.
+function M.check_path(path)
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+    return verror("ValidationError", ("request: path must start with '/', got %s"):format(
+      type(path) == "string" and ("%q"):format(path) or type(path)), { param = "path" })
+  end
+  if path:find("[%s%c\127]") then
+    return verror("ValidationError", "request: path must not contain whitespace or control characters",
+      { param = "path" })
+  end
+  local p = path:match("^[^?#]*")
+  for seg in (p .. "/"):gmatch("([^/]*)/") do
+    local plain = urldecode(seg)
+    if plain == "." or plain == ".." then
+      return verror("ValidationError", ("request: path must not contain a dot segment, got %q"):format(path),
+        { param = "path" })
+    end
+  end
+end
+
+--}====================
+
+--{==================== params ====================
+
+local TYPE_CHECKS = {
+  string = function(v) return type(v) == "string" end,
+  integer = options.is_integer,
+  number = function(v) return type(v) == "number" end,
+  boolean = function(v) return type(v) == "boolean" end,
+  array = function(v) return type(v) == "table" end,
+  object = function(v) return type(v) == "table" end,
+}
+M.TYPE_CHECKS = TYPE_CHECKS
+
+local function set_of(list)
+  local set = {}
+  for _, v in ipairs(list or EMPTY) do set[v] = true end
+  return set
+end
+
+local function accepts(spec, how)
+  local a = spec.auth
+  if a == nil then return how == "bearer" end
+  if type(a) == "string" then return a == how end
+  for _, v in ipairs(a) do if v == how then return true end end
+  return false
+end
+
+-- What every call of an endpoint needs to know about its spec, computed on its first call.
+local spec_facts = setmetatable({}, { __mode = "k" })
+function M.facts_of(spec)
+  local f = spec_facts[spec]
+  if f then return f end
+  local required_headers = {}
+  for name, h in pairs(spec.headers or EMPTY) do
+    if h.required then required_headers[#required_headers + 1] = name end
+  end
+  f = {
+    files = set_of(spec.files),            -- uploads are checked by venice.upload, not as strings
+    arrays = set_of(spec.arrays),
+    bearer = accepts(spec, "bearer"),
+    siwx = accepts(spec, "siwx"),
+    anonymous = accepts(spec, "none"),
+    required_headers = required_headers,
+  }
+  spec_facts[spec] = f
+  return f
+end
+local facts_of = M.facts_of
+
+local function type_error(field, want, v)
+  return verror("ValidationError", ("'%s' must be %s %s, got %s"):format(field,
+    (want == "integer" or want == "array" or want == "object") and "an" or "a", want, type(v)),
+    { param = field })
+end
+
+local function enum_error(field, allowed, v)
+  for _, a in ipairs(allowed) do if a == v then return nil end end
+  local shown = {}
+  for i, a in ipairs(allowed) do shown[i] = tostring(a) end
+  return verror("ValidationError", ("'%s' must be one of %s, got %s"):format(field,
+    table.concat(shown, ", "), tostring(v)), { param = field })
+end
+
+--- Checks params against what the OpenAPI file requires; nil or a ValidationError naming the
+--- field. The fields present are walked (a handful, where a schema has dozens): only a table's
+--- own fields are sent, so they are the ones to check.
+function M.validate(spec, params)
+  for _, field in ipairs(spec.required or EMPTY) do
+    if params[field] == nil then
+      return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
+    end
+  end
+  local files, types, enums = facts_of(spec).files, spec.types or EMPTY, spec.enums or EMPTY
+  for field, v in pairs(params) do
+    if v ~= null then
+      local want = types[field]
+      if want and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
+        return type_error(field, want, v)
+      end
+      local allowed = enums[field]
+      if allowed then
+        local err = enum_error(field, allowed, v)
+        if err then return err end
+      end
+    end
+  end
+end
+local validate = M.validate
+
+--- The JSON body: empty tables in fields the API types as arrays are sent as [].
+function M.encode_body(spec, params)
+  local marked
+  if spec.arrays then
+    local is_array = facts_of(spec).arrays
+    for field, v in pairs(params) do
+      if is_array[field] and type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
+        marked = marked or {}
+        marked[#marked + 1] = v
+        setmetatable(v, core.array_mt)
+      end
+    end
+  end
+  local body, err, path = core.json_encode(params)
+  if marked then for _, v in ipairs(marked) do setmetatable(v, nil) end end
+  if not body then
+    return nil, verror("ValidationError", "cannot encode the request as JSON: " .. err,
+      { param = path ~= "" and path or nil })
+  end
+  return body
+end
+local encode_body = M.encode_body
+
+--- Multipart parts from params: file fields as uploads, everything else as text (JSON for
+--- tables). Each part's name, filename and content type are checked as header text.
+function M.mime_parts(spec, params)
+  local parts, why, field = upload.parts(spec, params, core.json_encode, null)
+  if not parts then return nil, verror("ValidationError", why, { param = field }) end
+  for _, p in ipairs(parts) do
+    for _, f in ipairs { "name", "filename", "type" } do
+      local v = p[f]
+      if v ~= nil and (type(v) ~= "string" or v:find("[%z\r\n]")) then
+        local what = f == "type" and "content_type" or f
+        return nil, verror("ValidationError", ("multipart field '%s': %s %s"):format(tostring(p.name), what,
+          type(v) ~= "string" and "must be a string" or "contains CR, LF or NUL"),
+          { param = tostring(p.name), code = "invalid_header" })
+      end
+    end
+  end
+  return parts
+end
+local mime_parts = M.mime_parts
+
+--- A JSON-RPC call or batch with every empty `params` table sent as [] (copies, not the caller's).
+function M.rpc_params(body)
+  local function fix(call)
+    if type(call) == "table" and type(call.params) == "table" and next(call.params) == nil
+       and getmetatable(call.params) == nil then
+      local copy = {}
+      for k, v in pairs(call) do copy[k] = v end
+      copy.params = core.json_array {}
+      return copy
+    end
+    return call
+  end
+  if body[1] == nil then return fix(body) end
+  local out = {}
+  for i, call in ipairs(body) do out[i] = fix(call) end
+  return getmetatable(body) and setmetatable(out, getmetatable(body)) or out
+end
+local rpc_params = M.rpc_params
+
+--}====================
+
+--{==================== idempotency keys ====================
+
+local urandom
+-- n bytes of OS entropy: core.random_bytes where the core has it, else /dev/urandom.
+local function random_bytes(n)
+  if core.random_bytes then return core.random_bytes(n) end
+  if not urandom then
+    urandom = io.open("/dev/urandom", "rb")
+    if not urandom then error("venice: no source of OS entropy (/dev/urandom)", 0) end
+  end
+  return urandom:read(n)
+end
+M.random_bytes = random_bytes
+
+--- A fresh Idempotency-Key: "venice-lua-" and 32 hex digits of OS entropy.
+function M.idempotency_key()
+  return "venice-lua-" .. (random_bytes(16):gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+end
+
+--}====================
+
+--{==================== building a request ====================
+
+local ACCEPT_SSE, ACCEPT_JSON = "text/event-stream", "application/json"
+
+-- Adds header lines to `out`: the SDK's own (`mine`, a list of { name, lname, value } in order),
+-- then the client's and the request's; a header the caller names replaces one of the SDK's and a
+-- request's header replaces the client's of the same name.
+local function header_lines(ctx, mine, extra)
+  local out, taken = {}, {}
+  local client_h = ctx.headers
+  for i = #(extra or EMPTY), 1, -1 do taken[extra[i][2]] = true end
+  if client_h then
+    for i = 1, #client_h do
+      local h = client_h[i]
+      if not taken[h[2]] then taken[h[2]] = "client" end
+    end
+  end
+  for i = 1, #mine do
+    local h = mine[i]
+    if not taken[h[2]] then out[#out + 1] = h[1] .. ": " .. h[3] end
+  end
+  if client_h then
+    for i = 1, #client_h do
+      local h = client_h[i]
+      if taken[h[2]] == "client" then out[#out + 1] = h[1] .. ": " .. h[3] end
+    end
+  end
+  for i = 1, #(extra or EMPTY) do
+    local h = extra[i]
+    out[#out + 1] = h[1] .. ": " .. h[3]
+  end
+  return out
+end
+M.header_lines = header_lines
+
+--- Builds the request of an operation: `ctx` holds the client's facts { base_url (no trailing
+--- slash), headers (a header_list), max_retries, user_agent, key (trimmed, or nil), key_why (why
+--- there is none) }; `spec` is the operation's entry, `args` its positional arguments, `params`
+--- the body or query, `o` the request options. Returns { method, url, headers (lines), body,
+--- content_type, mime, sse, key, idempotency_key }, or nil, err with nothing sent.
+function M.build(ctx, spec, args, params, o)
+  local key = ctx.key
+  local facts = facts_of(spec)
+  -- the key goes to operations that take one, unless the request signs in with a wallet instead
+  local siwx = facts.siwx and given_header(ctx, o, "SIGN-IN-WITH-X")
+  if not facts.bearer or siwx then key = nil end
+  local own_auth = given_header(ctx, o, "Authorization") ~= nil
+  -- (a missing key fails before sending; operations the API also answers anonymously go without)
+  if not key and facts.bearer and not siwx and not facts.anonymous and not own_auth then
+    local why = ctx.key_why
+    if ctx.key_error then return nil, ctx.key_error end
+    return nil, verror("AuthenticationError", why and ("no API key: " .. why)
+      or "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
+  end
+  if own_auth then key = nil end
+  local path = spec.path
+  local query
+  for i, name in ipairs(spec.args or EMPTY) do
+    local v = args[i]
+    local enc, err = path_arg(name, i, v)
+    if not enc then return nil, err end
+    if spec.arg_in and spec.arg_in[name] == "query" then
+      query = query or {}
+      query[name] = v
+    else
+      path = path:gsub("{" .. name .. "}", (enc:gsub("%%", "%%%%")))
+    end
+  end
+  local req = { method = spec.method, key = key, sse = false }
+  params = params or {}
+  for _, name in ipairs(facts.required_headers) do
+    if not given_header(ctx, o, name) then
+      return nil, verror("ValidationError", ("the %s header is required (pass it in opts.headers)"):format(name),
+        { param = name })
+    end
+  end
+  local extra
+  if o.headers then
+    local err
+    extra, err = M.header_list(o.headers, "opts.headers")
+    if not extra then return nil, err end
+  end
+  if spec.raw then   -- client.request with a string body: sent as it is
+    req.body = params
+    params = EMPTY
+  elseif spec.body == "query" then   -- true/false where the API takes the strings "true"/"false"
+    local copy
+    for k, v in pairs(params) do
+      if type(v) == "boolean" and spec.types and spec.types[k] == "string" then
+        copy = copy or {}
+        copy[k] = tostring(v)
+      end
+    end
+    if copy then
+      for k, v in pairs(params) do if copy[k] == nil then copy[k] = v end end
+      params = copy
+    end
+  end
+  local body_any = spec.body_any
+  if spec.raw then   -- luacheck: ignore 542
+  elseif not body_any then
+    local err = validate(spec, params)
+    if err then return nil, err end
+  elseif type(params) == "table" then
+    params = rpc_params(params)
+  end
+  local as_json = false
+  if spec.body == "multipart" then
+    local bad
+    as_json, bad = upload.wants_json(spec, params, o)
+    if as_json == nil then return nil, verror("ValidationError", bad, { param = "encoding" }) end
+    if as_json then
+      local field
+      params, bad, field = upload.json_params(spec, params)
+      if not params then return nil, verror("ValidationError", bad, { param = field }) end
+    end
+  end
+  local accept
+  if spec.stream and params.stream == true then
+    req.sse = true
+    accept = ACCEPT_SSE
+  elseif spec.result == "binary" then   -- what the operation answers: any media type
+    accept = "*/*"
+  elseif spec.result == "auto" then     -- JSON or media, depending on the request
+    accept = "application/json, */*;q=0.8"
+  else
+    accept = ACCEPT_JSON
+  end
+  if o.accept then accept = o.accept end
+  local content_type
+  if spec.raw then
+    content_type = "application/json"
+  elseif spec.body == "query" or (spec.body == nil and next(params) ~= nil and spec.method == "GET") then
+    query = query or {}
+    for k, v in pairs(params) do query[k] = v end
+  elseif spec.body == "multipart" and not as_json then
+    local parts, err = mime_parts(spec, params)
+    if not parts then return nil, err end
+    req.mime = parts
+  elseif spec.body == "json" or as_json or (spec.body == nil and next(params) ~= nil) then
+    local body, err = encode_body(spec, params)
+    if not body then return nil, err end
+    req.body, content_type = body, "application/json"
+  end
+  req.url = ctx.base_url .. path
+  if query and next(query) then
+    local q, err = query_string(query)
+    if not q then return nil, err end
+    if q ~= "" then req.url = req.url .. (path:find("?", 1, true) and "&" or "?") .. q end
+  end
+  if req.method ~= "GET" and req.method ~= "HEAD" then
+    req.idempotency_key = o.idempotency_key
+    if not req.idempotency_key and req.method == "POST" and not given_header(ctx, o, "Idempotency-Key") then
+      req.idempotency_key = M.idempotency_key()
+    end
+  end
+  -- the SDK's headers, each checked (they may carry the caller's text)
+  local mine = { { "User-Agent", "user-agent", ctx.user_agent } }
+  mine[2] = { "Accept", "accept", accept }
+  if key then mine[#mine + 1] = { "Authorization", "authorization", "Bearer " .. key } end
+  if content_type then mine[#mine + 1] = { "Content-Type", "content-type", content_type } end
+  if req.idempotency_key then
+    mine[#mine + 1] = { "Idempotency-Key", "idempotency-key", req.idempotency_key }
+  end
+  for i = 1, #mine do
+    local h = mine[i]
+    local err = check_header(h[1], h[3], h[1] == "Accept" and "opts.accept" or h[1] == "User-Agent"
+      and "user_agent" or h[1] == "Idempotency-Key" and "idempotency_key" or h[1])
+    if err then return nil, err end
+  end
+  req.content_type = content_type
+  req.headers = header_lines(ctx, mine, extra)
+  return req
+end
+
+--}====================
+
+--{==================== origins ====================
+
+local DEFAULT_PORT = { http = "80", https = "443" }
+
+--- The origin of an absolute URL ("https://api.venice.ai:443"), lower-case, userinfo left out;
+--- nil when the URL has none.
+function M.origin(url)
+  if type(url) ~= "string" then return nil end
+  local scheme, rest = url:match("^(%a[%w+.-]*)://([^/?#]*)")
+  if not scheme then return nil end
+  scheme = scheme:lower()
+  local host = rest:gsub("^.*@", ""):lower()
+  local name, port = host:match("^(.*):(%d+)$")
+  if not name then name, port = host, DEFAULT_PORT[scheme] or "" end
+  return scheme .. "://" .. name .. ":" .. port
+end
+
+--- The userinfo of an absolute URL ("user:secret" of https://user:secret@host/), or nil.
+function M.userinfo(url)
+  if type(url) ~= "string" then return nil end
+  return url:match("^%a[%w+.-]*://([^/?#]*)@")
+end
+
+--- The URL with its userinfo replaced by [REDACTED].
+function M.redact_url(url)
+  if type(url) ~= "string" then return url end
+  return (url:gsub("^(%a[%w+.-]*://)[^/?#]*@", "%1[REDACTED]@", 1))
+end
+
+--- A plain GET of an absolute URL outside the operations (a job's download_url): no API key, and
+--- the client's and the request's headers only when the URL has base_url's origin. nil, err for
+--- a URL that is not http(s) or a bad header.
+function M.external(ctx, url, o)
+  if type(url) ~= "string" or not url:match("^[Hh][Tt][Tt][Pp][Ss]?://[^/%s]+") or url:find("[%s%c]") then
+    return nil, verror("ValidationError", "the download URL is not an http(s) URL", { param = "download_url" })
+  end
+  local home = M.origin(url) == M.origin(ctx.base_url)
+  local extra
+  if home and o.headers then
+    local err
+    extra, err = M.header_list(o.headers, "opts.headers")
+    if not extra then return nil, err end
+  end
+  local mine = { { "User-Agent", "user-agent", ctx.user_agent }, { "Accept", "accept", o.accept or "*/*" } }
+  for i = 1, #mine do
+    local err = check_header(mine[i][1], mine[i][3], mine[i][1])
+    if err then return nil, err end
+  end
+  local view = home and ctx or { headers = nil }
+  return { method = "GET", url = url, sse = false, headers = M.header_lines(view, mine, extra) }
+end
+
+--}====================
+
+return M
