@@ -1,7 +1,8 @@
 /* crypto.c: the primitives of private inference, on OpenSSL's libcrypto (opened on first use).
  *
  *   core.sha256(s) -> 32 bytes
- *   core.tee_key() -> venice.TeeKey: a fresh secp256k1 key pair whose private half stays here, in
+ *   core.tee_key([curve]) -> venice.TeeKey: a fresh key pair (curve "secp256k1", the default, or
+ *     "P-256", which the local server's test enclave signs its quotes with) whose private half stays here, in
  *     C memory, and is wiped with OPENSSL_cleanse by key:close(), __close and __gc
  *       key:public() -> 65 bytes (04 || x || y)
  *       key:decrypt(blob) -> plaintext | nil, message
@@ -27,6 +28,7 @@ typedef struct {
   unsigned char priv[32];
   unsigned char pub[VN_PUB_LEN];
   int closed;
+  int nid;                             /* NID_secp256k1 or NID_X9_62_prime256v1 */
 } vn_teekey;
 
 
@@ -163,23 +165,28 @@ static vn_teekey *open_key(lua_State *L) {
   return k;
 }
 
-/* core.tee_key() -> venice.TeeKey */
+/* core.tee_key([curve]) -> venice.TeeKey */
 static int l_tee_key(lua_State *L) {
   vn_teekey *k;
   EC_GROUP *g;
   BN_CTX *bn;
   int rc;
+  const char *curve = luaL_optstring(L, 1, "secp256k1");
+  int nid = strcmp(curve, "P-256") == 0 ? NID_X9_62_prime256v1 : NID_secp256k1;
+  if (nid == NID_secp256k1 && strcmp(curve, "secp256k1") != 0)
+    return luaL_argerror(L, 1, "\"secp256k1\" or \"P-256\" expected");
   need_ssl(L);
   k = (vn_teekey *)lua_newuserdata(L, sizeof *k);
   memset(k, 0, sizeof *k);
   k->closed = 1;                       /* until it holds a key */
+  k->nid = nid;
   luaL_setmetatable(L, TEEKEY_MT);
-  g = k1_group();
+  g = EC_GROUP_new_by_curve_name(nid);
   bn = BN_CTX_new();
   rc = g && bn ? make_key(g, k->priv, k->pub, bn) : -1;
   BN_CTX_free(bn);
   EC_GROUP_free(g);
-  if (rc != 0) return luaL_error(L, "venice: could not make a secp256k1 key (libcrypto's random generator failed)");
+  if (rc != 0) return luaL_error(L, "venice: could not make a %s key (libcrypto's random generator failed)", curve);
   k->closed = 0;
   return 1;
 }
@@ -211,7 +218,7 @@ static int l_key_decrypt(lua_State *L) {
   clen = len - VN_BLOB_MIN;
   need_ssl(L);
   out = (unsigned char *)lua_newuserdata(L, clen ? clen : 1);
-  g = k1_group();
+  g = EC_GROUP_new_by_curve_name(k->nid);
   bn = BN_CTX_new();
   if (!bn || !g) why = "out of memory";
   else if (!(eph = point_from(g, b, VN_PUB_LEN, bn))) why = "the ephemeral public key is not a secp256k1 point";
@@ -234,7 +241,7 @@ static int l_key_decrypt(lua_State *L) {
   return 1;
 }
 
-/* key:sign(digest32) -> r || s || v: ECDSA on secp256k1 with a random nonce, s normalised low,
+/* key:sign(digest32) -> r || s || v: ECDSA on the key's curve with a random nonce, s normalised low,
  * v the parity of R's y (0 or 1). */
 static int l_key_sign(lua_State *L) {
   vn_teekey *k = open_key(L);
@@ -249,7 +256,7 @@ static int l_key_sign(lua_State *L) {
   int ok = 0, tries;
   if (dlen != 32) return luaL_argerror(L, 2, "a 32-byte digest expected");
   need_ssl(L);
-  g = k1_group();
+  g = EC_GROUP_new_by_curve_name(k->nid);
   n = g ? EC_GROUP_get0_order(g) : NULL;
   bn = BN_CTX_new();
   d = BN_bin2bn(k->priv, 32, NULL);
@@ -311,7 +318,8 @@ static int l_key_closed(lua_State *L) {
 
 static int l_key_tostring(lua_State *L) {
   vn_teekey *k = check_key(L);
-  lua_pushstring(L, k->closed ? "venice.TeeKey (closed)" : "venice.TeeKey (secp256k1)");
+  lua_pushstring(L, k->closed ? "venice.TeeKey (closed)"
+                  : k->nid == NID_secp256k1 ? "venice.TeeKey (secp256k1)" : "venice.TeeKey (P-256)");
   return 1;
 }
 
