@@ -23,11 +23,12 @@ local saved = check(client.audio.speech({ input = "Saved to a file.", response_f
 print(("speech written to %s: %d bytes of %s"):format(saved.path, saved.bytes, saved.content_type))
 
 -- the file just written goes back up, streamed from disk
-local text = check(client.audio.transcriptions { file = { path = wav, filename = "hello.wav" },
+local text = check(client.audio.transcriptions { file = venice.file(wav, { filename = "hello.wav" }),
   model = "openai/whisper-large-v3" })
 print("transcription: " .. text.text)
 
-local voice = check(client.audio.voices { file = { path = wav, filename = "sample.wav" }, model = "tts-chatterbox-hd" })
+local voice = check(client.audio.voices { file = venice.file(wav, { filename = "sample.wav" }),
+  model = "tts-chatterbox-hd" })
 print("cloned voice: " .. voice.id)
 
 -- a queued generation: queue, then wait (polling retrieve), with progress

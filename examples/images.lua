@@ -39,8 +39,8 @@ f:write(png.data)
 f:close()
 local out = os.tmpname()
 
--- upscale: { path = ... } is streamed from disk; opts.output streams the result to a file
-local up = check(client.images.upscale({ image = { path = input, filename = "lighthouse.png" }, scale = 2 },
+-- upscale: venice.file(path) is streamed from disk; opts.output streams the result to a file
+local up = check(client.images.upscale({ image = venice.file(input, { filename = "lighthouse.png" }), scale = 2 },
   { output = out }))
 print(("upscaled into %s: %d bytes of %s"):format(up.path, up.bytes, up.content_type))
 

@@ -36,7 +36,8 @@ def serve(c):
             else:
                 count["requests"] += 1
                 body = b"{}"
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     c.close()
 while True:
     c, _ = s.accept()

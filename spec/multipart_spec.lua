@@ -1,4 +1,4 @@
--- Uploads: bytes, open files and paths (streamed from disk) with the right filename and content
+-- Uploads: bytes, open files and venice.file paths (streamed from disk) with the right filename and content
 -- type, every byte checked by the server; the JSON form with base64 or URLs on the operations
 -- that take it; checks before sending; the multipart parser of the local server.
 
@@ -76,11 +76,11 @@ describe("uploads", function()
     assert.matches("audio/wav from file.wav", res.text, 1, true)
   end)
 
-  it("streams { path = ... } from disk with the file's name and the type of its extension", function()
+  it("streams venice.file(path) from disk with the file's name and the type of its extension", function()
     local data = noise(300000)
     local path = tmp(data, ".mp3")
     local c = client()
-    local res = assert(c.audio.transcriptions { file = { path = path }, model = "openai/whisper-large-v3" })
+    local res = assert(c.audio.transcriptions { file = venice.file(path), model = "openai/whisper-large-v3" })
     local f = uploads(res).files[1]
     assert.equal(path:match("[^/]+$"), f.filename)
     assert.equal("audio/mpeg", f.content_type)
@@ -88,14 +88,14 @@ describe("uploads", function()
     assert.equal(hash(data), f.hash)
   end)
 
-  it("does not read a { path = ... } upload into memory", function()
+  it("does not read a venice.file upload into memory", function()
     local size = 3 * 1024 * 1024
     local path = tmp(noise(size), ".png")
     collectgarbage("collect")
     collectgarbage("stop")
     local before = collectgarbage("count")
     local c = client()
-    local res = assert(c.images.upscale { image = { path = path } })
+    local res = assert(c.images.upscale { image = venice.file(path) })
     local grew = collectgarbage("count") - before
     collectgarbage("restart")
     assert.equal(size + 3, uploads(res).files[1].bytes)
@@ -126,7 +126,7 @@ describe("uploads", function()
     assert.equal("notes.md", f.filename)
     assert.equal("text/markdown", f.content_type)
     local path = tmp(PNG, ".bin")
-    res = assert(c.images.upscale { image = { path = path, filename = "shot.png", content_type = "image/png" } })
+    res = assert(c.images.upscale { image = venice.file(path, { filename = "shot.png", content_type = "image/png" }) })
     f = uploads(res).files[1]
     assert.equal("shot.png", f.filename)
     assert.equal("image/png", f.content_type)
@@ -136,7 +136,7 @@ describe("uploads", function()
     local path = tmp(JPEG, ".jpg")
     local fh = assert(io.open(tmp(PNG, ".png"), "rb"))
     local c = client()
-    local res = assert(c.images.multi_edit { images = { PNG, { path = path }, fh }, prompt = "merge" })
+    local res = assert(c.images.multi_edit { images = { PNG, venice.file(path), fh }, prompt = "merge" })
     fh:close()
     local fs = uploads(res).files
     assert.equal(3, #fs)
@@ -170,7 +170,7 @@ describe("uploads", function()
     local c = client()
     local closed = assert(io.open(tmp("x"), "rb"))
     closed:close()
-    for _, bad in ipairs { 42, true, { path = "/nonexistent/dir/file.png" }, closed, { nothing = 1 } } do
+    for _, bad in ipairs { 42, true, venice.file "/nonexistent/dir/file.png", closed, { nothing = 1 } } do
       local res, err = c.images.upscale { image = bad }
       assert.is_nil(res)
       assert.is_true(err:is(venice.errors.ValidationError), tostring(err))
@@ -225,7 +225,7 @@ describe("the JSON form of upload operations", function()
     local f = assert(io.open(path, "wb"))
     f:write(JPEG)
     f:close()
-    assert(c.images.upscale({ image = { path = path } }, { encoding = "json" }))
+    assert(c.images.upscale({ image = venice.file(path) }, { encoding = "json" }))
     os.remove(path)
     assert.equal(upload.base64(JPEG), sent_json("/image/upscale").image)
 

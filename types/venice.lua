@@ -13,7 +13,16 @@
 
 ---An upload for a file field: the bytes as a string, an open file, a file by path (streamed), or
 ---for operations that also take JSON a reference (a URL, a data URL, base64 text, { url }, { base64 }).
----@alias venice.Upload string|file*|{ path?: string, data?: string, file?: file*, url?: string, base64?: string, filename?: string, type?: string, content_type?: string }
+---A file on disk, read only when the request is sent: `venice.file(path, { filename, content_type })`.
+---@class venice.File
+---@field path string
+---@field filename? string
+---@field content_type? string
+
+---A file field: bytes, an open file, `venice.file(path)`, `{ data|file, filename?, content_type? }`,
+---or (operations that also take JSON) a URL, base64 text, `{ url }` or `{ base64 }`. A plain
+---`{ path = ... }` table is refused: only venice.file reads from disk.
+---@alias venice.Upload string|file*|venice.File|{ data?: string, file?: file*, url?: string, base64?: string, filename?: string, type?: string, content_type?: string }
 
 ---The callback form: passing a function as the last argument runs the call as a task and
 ---returns the task at once; the function gets `(err, result)` when the call ends.
@@ -1514,6 +1523,14 @@ function venice.sleep(seconds) end
 ---@param opts? { schedule?: fun(fn: function) }
 ---@return venice.UvHandle
 function venice.use_uv(uv, opts) end
+
+---A file field's value that uploads the file at `path` (streamed from disk by libcurl when the
+---request is sent). The only way a request reads a file by its path. Raises on arguments of the
+---wrong type.
+---@param path string
+---@param opts? { filename?: string, content_type?: string }
+---@return venice.File
+function venice.file(path, opts) end
 
 ---Marks a table as a JSON array, so that an empty one is sent as [] (not {}).
 ---@generic T: table

@@ -117,6 +117,7 @@ local LAZY = {
   conversation = function() return require "venice.conversation" end,
   citations = function() return require("venice.citations").of end,
   tee = function() return require "venice.tee" end,
+  file = function() return require("venice.upload").file end,
 }
 
 local namespaces

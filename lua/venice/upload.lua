@@ -4,18 +4,21 @@
 -- A file field takes
 --   "bytes"                         the content itself
 --   io.open("in.png", "rb")         an open file, read from its current position
---   { path = "in.png" }             a file on disk, streamed by libcurl (never read into memory)
+--   venice.file("in.png", opts)     a file on disk, streamed by libcurl (never read into memory)
 --   { data = s } / { file = f }     the same as bytes / an open file
--- and any table form may add filename = "x.png" and type (or content_type) = "image/png". The
+-- and the table forms may add filename = "x.png" and content_type (or type) = "image/png". The
 -- filename defaults to the path's base name, else the field name with the extension of the
 -- detected type ("image.png"); the content type to the one its extension or first bytes show,
 -- else application/octet-stream.
+--
+-- Only venice.file(path) reads a file from disk: a plain table { path = ... } (which decoded JSON
+-- can produce) is refused, so params forwarded from elsewhere never upload a local file.
 --
 -- Operations that also accept JSON (json_alt in venice.endpoints) are sent as JSON when a file
 -- field holds a reference instead of content: a URL or data URL string ("https://...",
 -- "data:image/png;base64,..."), base64 text (a string of the base64 alphabet only: real image
 -- bytes never are), or { url = ... } / { base64 = ... }. opts.encoding = "json" or "multipart"
--- forces the form; in the JSON form, content (bytes, files, paths) is sent base64-encoded.
+-- forces the form; in the JSON form, content (bytes, files, venice.file) is sent base64-encoded.
 
 local M = {}
 
@@ -83,6 +86,64 @@ end
 
 --}====================
 
+--{==================== venice.file ====================
+
+-- The metatable of venice.file markers: decoded JSON and plain tables never carry it.
+local FILE_MT = { __name = "venice.File" }
+FILE_MT.__index = {}
+FILE_MT.__tostring = function(f) return ("venice.file(%q)"):format(f.path) end
+
+local FILE_OPTIONS = { filename = true, content_type = true, type = true }
+
+--- venice.file(path [, { filename = ..., content_type = ... }]) -> a marker that uploads the file
+--- at path, streamed from disk when the request is sent. Raises on arguments of the wrong type.
+function M.file(path, opts)
+  if type(path) ~= "string" or path == "" then
+    error("venice.file: path must be a non-empty string, got " .. (path == "" and "\"\"" or type(path)), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("venice.file: options must be a table, got " .. type(opts), 2)
+  end
+  opts = opts or {}
+  for k, v in pairs(opts) do
+    if not FILE_OPTIONS[k] then
+      error(("venice.file: unknown option '%s' (filename, content_type)"):format(tostring(k)), 2)
+    end
+    if type(v) ~= "string" then
+      error(("venice.file: %s must be a string, got %s"):format(k, type(v)), 2)
+    end
+  end
+  return setmetatable({ path = path, filename = opts.filename, content_type = opts.content_type or opts.type },
+    FILE_MT)
+end
+
+--- True when v was made by venice.file.
+local function is_file(v)
+  return type(v) == "table" and getmetatable(v) == FILE_MT
+end
+M.is_file = is_file
+
+local NOT_FROM_DISK = "is a plain table with a path: a file is read from disk only when given as "
+  .. "venice.file(path) (or an open file)"
+
+--}====================
+
+--{==================== multipart header values ====================
+
+-- A filename, content type or field name goes into a part's header: CR, LF, NUL (any control
+-- byte but tab) or a double quote there would end or rewrite it. Returns nil or the message.
+local function header_value_error(what, header, v)
+  if v:find("[%z\1-\8\10-\31\127]") then
+    return ("%s contains a control character (CR, LF, NUL ...), not allowed in its %s header"):format(what, header)
+  end
+  if v:find('"', 1, true) or v:find("\\", 1, true) then
+    return ("%s contains a quote or backslash, not allowed in its %s header"):format(what, header)
+  end
+  return nil
+end
+
+--}====================
+
 --{==================== base64 ====================
 
 local ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -144,7 +205,7 @@ end
 
 -- The items of a file field: a list for an array field given a list, else the value alone.
 local function items(v)
-  if type(v) == "table" and v[1] ~= nil
+  if type(v) == "table" and v[1] ~= nil and not is_file(v)
      and v.path == nil and v.data == nil and v.file == nil and v.url == nil and v.base64 == nil then
     return v, true
   end
@@ -170,17 +231,27 @@ end
 
 --- The part for one upload of field `name`; nil, message when v is not a file.
 function M.part(name, v)
-  local opts = {}
-  if type(v) == "table" then
+  local opts, path = {}, nil
+  if is_file(v) then
+    opts, path = v, v.path
+  elseif type(v) == "table" then
+    if v.path ~= nil then return nil, NOT_FROM_DISK end
     opts = v
-    v = v.path and { path = v.path } or v.data or v.file
+    v = v.data or v.file
   end
-  local filename, ctype = opts.filename, opts.type or opts.content_type
+  local filename, ctype = opts.filename, opts.content_type or opts.type
   if filename ~= nil and type(filename) ~= "string" then return nil, "filename must be a string" end
-  if ctype ~= nil and type(ctype) ~= "string" then return nil, "type must be a string" end
+  if ctype ~= nil and type(ctype) ~= "string" then return nil, "content_type must be a string" end
   local part = { name = name }
   local head
-  if type(v) == "string" then
+  if path then
+    local f, err = io.open(path, "rb")
+    if not f then return nil, "cannot be read: " .. tostring(err) end
+    head = f:read(64)
+    f:close()
+    part.path = path
+    filename = filename or basename(path)
+  elseif type(v) == "string" then
     part.data = v
     head = v:sub(1, 64)
   elseif io.type(v) == "file" then
@@ -189,21 +260,17 @@ function M.part(name, v)
     part.file, part.offset = v, pos
   elseif io.type(v) == "closed file" then
     return nil, "is a closed file"
-  elseif type(v) == "table" and type(v.path) == "string" then
-    local f, err = io.open(v.path, "rb")
-    if not f then return nil, "cannot be read: " .. tostring(err) end
-    head = f:read(64)
-    f:close()
-    part.path = v.path
-    filename = filename or basename(v.path)
   else
-    return nil, "must be bytes, an open file or { path = ... }"
+    return nil, "must be bytes, an open file or venice.file(path)"
   end
   ctype = ctype or M.type_of_name(filename) or M.sniff(head) or "application/octet-stream"
   if not filename then
     local ext = EXT_OF[ctype]
     filename = ext and (name .. "." .. ext) or name
   end
+  local why = header_value_error("filename " .. ("%q"):format(filename), "Content-Disposition", filename)
+    or header_value_error("content_type " .. ("%q"):format(ctype), "Content-Type", ctype)
+  if why then return nil, why end
   part.filename, part.type = filename, ctype
   return part
 end
@@ -229,10 +296,12 @@ function M.parts(spec, params, json_encode, null)
   for _, k in ipairs(keys) do
     local v = params[k]
     if type(k) ~= "string" then return nil, "multipart field names must be strings", tostring(k) end
+    local bad_name = header_value_error("the field name " .. ("%q"):format(k), "Content-Disposition", k)
+    if bad_name then return nil, bad_name, k end
     if v == null then   -- luacheck: ignore 542
       -- null: the field is left out
-    elseif files[k] or io.type(v) == "file" or (type(v) == "table" and getmetatable(v) == nil
-        and (v.path ~= nil or io.type(v.file) == "file")) then
+    elseif files[k] or io.type(v) == "file" or is_file(v)
+        or (type(v) == "table" and getmetatable(v) == nil and io.type(v.file) == "file") then
       local list, many = items(v)
       if many and #list == 0 then return nil, ("'%s' is an empty list"):format(k), k end
       for i, item in ipairs(list) do
@@ -286,18 +355,20 @@ local function read_all(v)
     if s == nil then return nil, "cannot be read" end
     return s
   end
+  if is_file(v) then
+    local f, err = io.open(v.path, "rb")
+    if not f then return nil, "cannot be read: " .. tostring(err) end
+    local s = f:read("*a")
+    f:close()
+    if s == nil then return nil, "cannot be read" end
+    return s
+  end
   if type(v) == "table" then
+    if v.path ~= nil then return nil, NOT_FROM_DISK end
     if type(v.data) == "string" then return v.data end
     if io.type(v.file) == "file" then return read_all(v.file) end
-    if type(v.path) == "string" then
-      local f, err = io.open(v.path, "rb")
-      if not f then return nil, "cannot be read: " .. tostring(err) end
-      local s = f:read("*a")
-      f:close()
-      return s
-    end
   end
-  return nil, "must be bytes, an open file, { path = ... }, a URL or base64 text"
+  return nil, "must be bytes, an open file, venice.file(path), a URL or base64 text"
 end
 
 local function json_value(v)
