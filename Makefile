@@ -81,7 +81,7 @@ test:
 test-quick: all
 	@$(TEST_ENV) sh tools/run-tests.sh quick
 
-LINT_DIRS   := lua bin spec examples tools bench
+LINT_DIRS   := lua bin mock spec examples tools bench
 
 lint:
 	$(LUACHECK) --no-color -q $(LINT_DIRS)
@@ -89,27 +89,58 @@ lint:
 # Day-to-day: luacheck, the strict build and the busted suite, in about half a minute.
 check: lint strict test-quick
 
-# Installs venice.core, the Lua modules and the two commands under $(DESTDIR)$(PREFIX); the
-# commands' #! line names the interpreter of LUA_VERSION.
+# make install: venice.core, the SDK's Lua modules and the `venice` command under
+# $(DESTDIR)$(PREFIX); make install-mock: the local server (its modules and `venice-mock`, which
+# need luv and lua-cjson). A command's #! line names the interpreter of LUA_VERSION.
 LUA_FILES   := $(sort $(shell find lua/venice -name '*.lua' 2>/dev/null))
-BIN_FILES   := bin/venice bin/venice-mock
+BIN_FILES   := bin/venice
+MOCK_FILES  := $(sort $(shell find mock/lua -name '*.lua' 2>/dev/null))
+MOCK_BIN    := mock/bin/venice-mock
+
+# install_lua BASE FILES: each file below BASE to the same place below $(LUADIR)
+define install_lua
+	@set -e; for f in $(2); do \
+	  rel=$${f#$(1)/}; install -d "$(DESTDIR)$(LUADIR)/$${rel%/*}"; \
+	  echo "install -m 644 $$f $(DESTDIR)$(LUADIR)/$$rel"; install -m 644 "$$f" "$(DESTDIR)$(LUADIR)/$$rel"; \
+	done
+endef
+
+# install_bin FILES: each command to $(BINDIR), its #! line naming $(LUA)
+define install_bin
+	@set -e; for f in $(1); do \
+	  n=$${f##*/}; echo "install -m 755 $$f $(DESTDIR)$(BINDIR)/$$n"; \
+	  sed '1s|^#!.*|#!/usr/bin/env $(LUA)|' "$$f" > "$(DESTDIR)$(BINDIR)/$$n"; \
+	  chmod 755 "$(DESTDIR)$(BINDIR)/$$n"; \
+	done
+endef
+
+# uninstall_files BASE FILES: remove what install_lua put there, then the directories left empty
+define uninstall_files
+	@for f in $(2); do rm -f "$(DESTDIR)$(LUADIR)/$${f#$(1)/}"; done
+	@find "$(DESTDIR)$(LUADIR)/venice" -depth -type d -empty -exec rmdir {} \; 2>/dev/null || :
+endef
+
+.PHONY: install-mock uninstall-mock
 
 install: $(MODULE)
 	install -d $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR) $(DESTDIR)$(BINDIR)
 	install -m 755 $(MODULE) $(DESTDIR)$(LIBDIR)/venice/core.so
-	@set -e; for f in $(LUA_FILES); do \
-	  rel=$${f#lua/}; install -d "$(DESTDIR)$(LUADIR)/$${rel%/*}"; \
-	  echo "install -m 644 $$f $(DESTDIR)$(LUADIR)/$$rel"; install -m 644 "$$f" "$(DESTDIR)$(LUADIR)/$$rel"; \
-	done
-	@set -e; for f in $(BIN_FILES); do \
-	  echo "install -m 755 $$f $(DESTDIR)$(BINDIR)/$${f#bin/}"; \
-	  sed '1s|^#!.*|#!/usr/bin/env $(LUA)|' "$$f" > "$(DESTDIR)$(BINDIR)/$${f#bin/}"; \
-	  chmod 755 "$(DESTDIR)$(BINDIR)/$${f#bin/}"; \
-	done
+	$(call install_lua,lua,$(LUA_FILES))
+	$(call install_bin,$(BIN_FILES))
 
 uninstall:
-	rm -rf $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR)/venice
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BIN_FILES)))
+	rm -f $(DESTDIR)$(LIBDIR)/venice/core.so $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BIN_FILES)))
+	@rmdir $(DESTDIR)$(LIBDIR)/venice 2>/dev/null || :
+	$(call uninstall_files,lua,$(LUA_FILES))
+
+install-mock:
+	install -d $(DESTDIR)$(LUADIR) $(DESTDIR)$(BINDIR)
+	$(call install_lua,mock/lua,$(MOCK_FILES))
+	$(call install_bin,$(MOCK_BIN))
+
+uninstall-mock:
+	rm -f $(DESTDIR)$(BINDIR)/venice-mock
+	$(call uninstall_files,mock/lua,$(MOCK_FILES))
 
 clean:
 	rm -rf build

@@ -1,5 +1,5 @@
 -- LuaRocks package of venice-lua. `luarocks make rockspec/venice-0.1.0-1.rockspec` from a checkout
--- builds venice.core (C, on libcurl) and installs the Lua modules and the two commands.
+-- builds venice.core (C, on libcurl) and installs the Lua modules and the `venice` command.
 -- Every module under lua/venice is listed below (tools/suites/rocks.sh checks that).
 rockspec_format = "3.0"
 package = "venice"
@@ -14,8 +14,8 @@ description = {
 Chat completions with streaming, the Responses API, images, embeddings, audio, video, models,
 API keys, characters, billing, augment, crypto RPC and x402, for Lua 5.1 to 5.4 and LuaJIT.
 Many requests and streams at once in one Lua state, driven by libcurl's multi interface.
-Also installs `venice`, a command-line client, and `venice-mock`, a local Venice-compatible
-server for tests (venice-mock and the venice.mock modules need luv and lua-cjson).]],
+Also installs `venice`, a command-line client. The local Venice-compatible server for tests
+(`venice-mock`) is a rock of its own: rockspec/venice-mock-scm-1.rockspec.]],
   license = "MIT",
   homepage = "https://github.com/venice-lua/venice-lua",
   labels = { "ai", "llm", "openai", "http", "sse", "venice" },
@@ -52,32 +52,10 @@ build = {
     ["venice.tools"] = "lua/venice/tools.lua",
     ["venice.upload"] = "lua/venice/upload.lua",
     ["venice.uv"] = "lua/venice/uv.lua",
-    ["venice.mock"] = "lua/venice/mock.lua",
-    ["venice.mock.codec"] = "lua/venice/mock/codec.lua",
-    ["venice.mock.control"] = "lua/venice/mock/control.lua",
-    ["venice.mock.http"] = "lua/venice/mock/http.lua",
-    ["venice.mock.json"] = "lua/venice/mock/json.lua",
-    ["venice.mock.kit"] = "lua/venice/mock/kit.lua",
-    ["venice.mock.multipart"] = "lua/venice/mock/multipart.lua",
-    ["venice.mock.respond"] = "lua/venice/mock/respond.lua",
-    ["venice.mock.routes"] = "lua/venice/mock/routes.lua",
-    ["venice.mock.routes.account"] = "lua/venice/mock/routes/account.lua",
-    ["venice.mock.routes.audio"] = "lua/venice/mock/routes/audio.lua",
-    ["venice.mock.routes.augment"] = "lua/venice/mock/routes/augment.lua",
-    ["venice.mock.routes.catalog"] = "lua/venice/mock/routes/catalog.lua",
-    ["venice.mock.routes.characters"] = "lua/venice/mock/routes/characters.lua",
-    ["venice.mock.routes.chat"] = "lua/venice/mock/routes/chat.lua",
-    ["venice.mock.routes.embeddings"] = "lua/venice/mock/routes/embeddings.lua",
-    ["venice.mock.routes.images"] = "lua/venice/mock/routes/images.lua",
-    ["venice.mock.routes.jobs"] = "lua/venice/mock/routes/jobs.lua",
-    ["venice.mock.routes.models"] = "lua/venice/mock/routes/models.lua",
-    ["venice.mock.routes.support"] = "lua/venice/mock/routes/support.lua",
-    ["venice.mock.samples"] = "lua/venice/mock/samples.lua",
   },
   install = {
     bin = {
       ["venice"] = "bin/venice",
-      ["venice-mock"] = "bin/venice-mock",
     },
   },
   copy_directories = { "docs", "types" },

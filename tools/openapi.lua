@@ -3,6 +3,7 @@
 --   local openapi = dofile(root .. "/tools/openapi.lua")
 --   local doc = openapi.load(path)          -- or nil, message
 --   local schema = openapi.resolve(doc, s, fail)
+--   local source = openapi.emit(value)      -- a value as Lua source, for generated files
 --
 -- Plain scalars follow the YAML 1.2 core schema: lyaml's default (YAML 1.1) would turn the aspect
 -- ratios 1:1 and 16:9 into the base-60 numbers 61 and 969. Needs lyaml (Debian: lua-yaml).
@@ -63,5 +64,53 @@ function M.resolve(doc, s, fail)
   end
   return s
 end
+
+local function ident(k)
+  if type(k) == "string" and k:match("^[%a_][%w_]*$") and not ({
+    ["and"] = 1, ["break"] = 1, ["do"] = 1, ["else"] = 1, ["elseif"] = 1, ["end"] = 1, ["false"] = 1,
+    ["for"] = 1, ["function"] = 1, ["goto"] = 1, ["if"] = 1, ["in"] = 1, ["local"] = 1, ["nil"] = 1,
+    ["not"] = 1, ["or"] = 1, ["repeat"] = 1, ["return"] = 1, ["then"] = 1, ["true"] = 1,
+    ["until"] = 1, ["while"] = 1 })[k] then
+    return k
+  end
+  return "[" .. ("%q"):format(k) .. "]"
+end
+
+local function lua_string(s)
+  return ("%q"):format(s):gsub("\\\n", "\\n")
+end
+
+--- Lua source for a value of a generated file: M.NULL is written `null`, a list (or a table with
+-- __array = true) `array{...}`, so the file needs `local array, null = json.array, json.null`.
+function M.emit(v, indent)
+  indent = indent or 0
+  if v == M.NULL then return "null" end
+  local t = type(v)
+  if t == "string" then return lua_string(v) end
+  if t == "number" then
+    if v == math.floor(v) and v > -1e15 and v < 1e15 then return ("%d"):format(v) end
+    for digits = 14, 17 do
+      local text = ("%." .. digits .. "g"):format(v)
+      if tonumber(text) == v then return text end
+    end
+    return ("%.17g"):format(v)
+  end
+  if t == "boolean" then return tostring(v) end
+  if t ~= "table" then return "null" end
+  local pad = ("  "):rep(indent + 1)
+  local lines = {}
+  if v.__array or (#v > 0 and next(v, #v) == nil) then
+    for _, item in ipairs(v) do lines[#lines + 1] = pad .. M.emit(item, indent + 1) .. "," end
+    if #lines == 0 then return "array{}" end
+    return "array{\n" .. table.concat(lines, "\n") .. "\n" .. ("  "):rep(indent) .. "}"
+  end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do lines[#lines + 1] = pad .. ident(k) .. " = " .. M.emit(v[k], indent + 1) .. "," end
+  if #lines == 0 then return "{}" end
+  return "{\n" .. table.concat(lines, "\n") .. "\n" .. ("  "):rep(indent) .. "}"
+end
+
 
 return M

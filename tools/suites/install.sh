@@ -1,6 +1,7 @@
-# make install / make uninstall (sourced by tools/run-tests.sh): installs into a temporary
-# DESTDIR, then uses the installed copy from a clean environment (env -i, with only LUA_PATH and
-# LUA_CPATH pointing into the prefix) for a chat completion against the local server.
+# make install / make install-mock / make uninstall (sourced by tools/run-tests.sh): installs into a
+# temporary DESTDIR or PREFIX, then uses the installed copy from a clean environment (env -i, with
+# only LUA_PATH and LUA_CPATH pointing into the prefix) for a chat completion against the local
+# server; the installed commands run from any prefix, the local server's too.
 
 INST_DIR="$TMP/install"
 mkdir -p "$INST_DIR"
@@ -26,7 +27,31 @@ EOF
 # inst_use LUA ABI PREFIX: run check.lua with nothing but the prefix on the paths.
 inst_use() {
   env -i LUA_PATH="$3/share/lua/$2/?.lua;$3/share/lua/$2/?/init.lua" LUA_CPATH="$3/lib/lua/$2/?.so" \
-    "$1" "$INST_DIR/check.lua" "$VENICE_MOCK_URL" "$3"
+    "$1" "$INST_DIR/check.lua" "${INST_URL:-$VENICE_MOCK_URL}" "$3"
+}
+
+# The SDK alone: no module of the local server, no venice-mock command.
+inst_sdk_only() {
+  left=$(find "$1" -path '*/venice/mock*' -o -name venice-mock)
+  [ -z "$left" ] || { echo "installed with the SDK:"; echo "$left"; return 1; }
+}
+
+# The installed venice-mock, started from an empty environment outside the checkout, answers the
+# SDK installed in the same prefix.
+inst_mock() {
+  rm -f "$INST_DIR/mock.port"
+  (cd "$INST_DIR" && exec env -i "$1/bin/venice-mock" --port 0 --port-file "$INST_DIR/mock.port" --quiet) &
+  inst_mock_pid=$!
+  i=0
+  while [ ! -s "$INST_DIR/mock.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+  if [ ! -s "$INST_DIR/mock.port" ]; then
+    echo "the installed venice-mock did not start"; kill "$inst_mock_pid" 2>/dev/null; return 1
+  fi
+  INST_URL="http://127.0.0.1:$(cat "$INST_DIR/mock.port")/api/v1" inst_use lua5.4 5.4 "$1"
+  rc=$?
+  kill "$inst_mock_pid" 2>/dev/null
+  wait "$inst_mock_pid" 2>/dev/null
+  return $rc
 }
 
 # The installed command, relocated with DESTDIR, from an environment with only the API settings.
@@ -56,11 +81,20 @@ inst_gone() {
 }
 
 check "install-5.4" make --no-print-directory install DESTDIR="$INST_DIR/d54" PREFIX=/usr/local
+check "install-5.4-sdk-only" inst_sdk_only "$INST_DIR/d54"
 check "install-5.4-default-paths" inst_default_paths "$INST_DIR/d54"
 check "install-5.4-clean-env" inst_use lua5.4 5.4 "$INST_DIR/d54/usr/local"
 check "install-5.4-command" inst_cli "$INST_DIR/d54/usr/local"
+check "install-mock-5.4" make --no-print-directory install-mock DESTDIR="$INST_DIR/d54" PREFIX=/usr/local
 check "uninstall-5.4" make --no-print-directory uninstall DESTDIR="$INST_DIR/d54" PREFIX=/usr/local
+check "uninstall-mock-5.4" make --no-print-directory uninstall-mock DESTDIR="$INST_DIR/d54" PREFIX=/usr/local
 check "uninstall-5.4-clean" inst_gone "$INST_DIR/d54"
+
+# A custom PREFIX: both commands find their modules there.
+check "install-5.4-prefix" make --no-print-directory install PREFIX="$INST_DIR/p54"
+check "install-mock-5.4-prefix" make --no-print-directory install-mock PREFIX="$INST_DIR/p54"
+check "install-5.4-prefix-command" inst_cli "$INST_DIR/p54"
+check "install-mock-5.4-prefix-command" inst_mock "$INST_DIR/p54"
 
 # The 5.1 build under a plain PREFIX serves Lua 5.1 and LuaJIT alike.
 check "install-5.1" make --no-print-directory install LUA_VERSION=5.1 PREFIX="$INST_DIR/p51"

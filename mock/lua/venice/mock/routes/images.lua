@@ -33,7 +33,7 @@ local function dims(v, default)
   return v
 end
 
-R[S.key("images.generate")] = S.route("images.generate", function(_, _, p)
+S.serve(R, "POST /image/generate", function(_, _, p)
   local params = p.params
   local format = params.format or "webp"
   local n = math.floor(tonumber(params.variants) or 1)
@@ -44,7 +44,7 @@ R[S.key("images.generate")] = S.route("images.generate", function(_, _, p)
     h["content-type"] = ctype
     return 200, bytes, h
   end
-  local body = S.sample("images.generate")
+  local body = S.sample("POST /image/generate")
   body.id = "generate-image-" .. kit.hex(12)
   local images = json.array{}
   for i = 1, n do images[i] = codec.base64(bytes) end
@@ -53,7 +53,7 @@ R[S.key("images.generate")] = S.route("images.generate", function(_, _, p)
   return 200, body, h
 end)
 
-R[S.key("images.generations")] = S.route("images.generations", function(_, _, p)
+S.serve(R, "POST /images/generations", function(_, _, p)
   local params = p.params
   local n = math.floor(tonumber(params.n) or 1)
   if params.n ~= nil and params.n ~= json.null and (n < 1 or n > 4) then
@@ -85,20 +85,20 @@ local function needs_upload(p, field)
   return false
 end
 
-R[S.key("images.upscale")] = S.route("images.upscale", function(_, _, p)
+S.serve(R, "POST /image/upscale", function(_, _, p)
   if not needs_upload(p, "image") then return S.bad("image", "Image is required") end
   local scale = tonumber(p.params.scale or 2)
   if not scale or scale < 1 or scale > 4 then return S.bad("scale", "Number must be between 1 and 4") end
   return edited(p, "png")
 end)
 
-R[S.key("images.edit")] = S.route("images.edit", function(_, _, p)
+S.serve(R, "POST /image/edit", function(_, _, p)
   if not needs_upload(p, "image") then return S.bad("image", "Image is required") end
   local model = p.params.modelId or p.params.model or "firered-image-edit"
   return edited(p, "png", { ["x-venice-model-id"] = model, ["x-venice-model-name"] = "Mock " .. model })
 end)
 
-R[S.key("images.multi_edit")] = S.route("images.multi_edit", function(_, _, p)
+S.serve(R, "POST /image/multi-edit", function(_, _, p)
   local n = 0
   for _, f in ipairs(p.files or {}) do if f.field == "images" then n = n + 1 end end
   if n == 0 then return S.bad("images", "Array must contain at least 1 element(s)") end
@@ -106,7 +106,7 @@ R[S.key("images.multi_edit")] = S.route("images.multi_edit", function(_, _, p)
   return edited(p, "png")
 end)
 
-R[S.key("images.remove_background")] = S.route("images.remove_background", function(_, _, p)
+S.serve(R, "POST /image/background-remove", function(_, _, p)
   if not needs_upload(p, "image") and type(p.params.image_url) ~= "string" then
     return S.bad("image", "Either image or image_url is required")
   end
@@ -115,8 +115,8 @@ R[S.key("images.remove_background")] = S.route("images.remove_background", funct
   return 200, S.png(8, 8), h
 end)
 
-R[S.key("images.styles")] = S.route("images.styles", function()
-  return 200, S.sample("images.styles")
+S.serve(R, "GET /image/styles", function()
+  return 200, S.sample("GET /image/styles")
 end)
 
 return R

@@ -13,7 +13,7 @@ local FORMATS = {
   pcm = "audio/pcm",
 }
 
-R[S.key("audio.speech")] = S.route("audio.speech", function(req, _, p)
+S.serve(R, "POST /audio/speech", function(req, _, p)
   local params = p.params
   if params.input == "" then return S.bad("input", "String must contain at least 1 character(s)") end
   if #params.input > 4096 then return S.bad("input", "String must contain at most 4096 character(s)") end
@@ -35,7 +35,7 @@ local function transcript_of(f)
   return ("Transcribed %d bytes of %s from %s."):format(f.bytes, tostring(f.content_type), tostring(f.filename))
 end
 
-R[S.key("audio.transcriptions")] = S.route("audio.transcriptions", function(_, _, p)
+S.serve(R, "POST /audio/transcriptions", function(_, _, p)
   local f = upload(p, "file")
   if not f then return S.bad("file", "File is required") end
   local text = transcript_of(f)
@@ -57,14 +57,14 @@ R[S.key("audio.transcriptions")] = S.route("audio.transcriptions", function(_, _
   return 200, body, h
 end)
 
-R[S.key("audio.voices")] = S.route("audio.voices", function(_, _, p)
+S.serve(R, "POST /audio/voices", function(_, _, p)
   local f = upload(p, "file")
   if not f then return S.bad("file", "File is required") end
   if f.bytes < 16 then return S.bad("file", "The audio sample is too short") end
   return 200, { id = "vv_" .. kit.hex(16), model = p.params.model or "tts-chatterbox-hd" }, S.upload_headers(p)
 end)
 
-R[S.key("video.transcriptions")] = S.route("video.transcriptions", function(_, _, p)
+S.serve(R, "POST /video/transcriptions", function(_, _, p)
   local url = p.params.url
   if not url:find("^https?://") then return S.bad("url", "Invalid url") end
   local text = "Transcript of the video at " .. url .. "."

@@ -118,10 +118,10 @@ local function complete()
 end
 
 for kind in pairs(KIND) do
-  R[S.key(kind .. ".queue")] = S.route(kind .. ".queue", queue(kind))
-  R[S.key(kind .. ".quote")] = S.route(kind .. ".quote", quote(kind))
-  R[S.key(kind .. ".retrieve")] = S.route(kind .. ".retrieve", retrieve(kind))
-  R[S.key(kind .. ".complete")] = S.route(kind .. ".complete", complete())
+  S.serve(R, "POST /" .. kind .. "/queue", queue(kind))
+  S.serve(R, "POST /" .. kind .. "/quote", quote(kind))
+  S.serve(R, "POST /" .. kind .. "/retrieve", retrieve(kind))
+  S.serve(R, "POST /" .. kind .. "/complete", complete())
 end
 
 -- The pre-signed download of a stored video: anonymous by design.

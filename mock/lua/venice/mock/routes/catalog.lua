@@ -30,8 +30,8 @@ local function by_type(map)
   end
 end
 
-R[S.key("models.traits")] = S.route("models.traits", by_type(TRAITS))
-R[S.key("models.compatibility_mapping")] = S.route("models.compatibility_mapping", by_type(MAPPING))
+S.serve(R, "GET /models/traits", by_type(TRAITS))
+S.serve(R, "GET /models/compatibility_mapping", by_type(MAPPING))
 
 local function input_text(input)
   if type(input) == "string" then return input end
@@ -42,11 +42,11 @@ local function input_text(input)
   return table.concat(out, " ")
 end
 
-R[S.key("responses.create")] = S.route("responses.create", function(_, _, p)
+S.serve(R, "POST /responses", function(_, _, p)
   local params = p.params
   local text = "Hello from the local Venice server. You said: " .. input_text(params.input)
   local in_tokens, out_tokens = kit.tokens(input_text(params.input)), kit.tokens(text)
-  local body = S.sample("responses.create")
+  local body = S.sample("POST /responses")
   body.id = "resp_" .. kit.hex(24)
   body.created_at = os.time()
   body.model = params.model

@@ -24,7 +24,7 @@ local function add_key(k)
 end
 
 local function stored(params, id, secret)
-  local base = S.sample("api_keys.get").data
+  local base = S.sample("GET /api_keys/{id}").data
   base.id = id
   base.description = params.description or base.description
   base.apiKeyType = params.apiKeyType or base.apiKeyType
@@ -41,7 +41,7 @@ end
 add_key(stored({ description = "Example API Key", apiKeyType = "ADMIN" }, "e28e82dc-9df2-4b47-b726-d0a222ef2ab5",
   "vk_example2V2jNW"))
 
-R[S.key("api_keys.list")] = S.route("api_keys.list", function()
+S.serve(R, "GET /api_keys", function()
   local data = json.array{}
   for _, id in ipairs(order) do if keys[id] then data[#data + 1] = keys[id] end end
   return 200, { object = "list", data = data }
@@ -51,7 +51,7 @@ local function not_found(id)
   return 404, { error = ("API key %s not found"):format(tostring(id)) }
 end
 
-R[S.key("api_keys.get")] = S.route("api_keys.get", function(req)
+S.serve(R, "GET /api_keys/{id}", function(req)
   local k = keys[req.params.id]
   if not k then return not_found(req.params.id) end
   return 200, { data = k }
@@ -61,16 +61,16 @@ local function create(params)
   if params.description == "" then return S.bad("description", "String must contain at least 1 character(s)") end
   local secret = "vk_" .. kit.hex(40)
   local k = add_key(stored(params, new_id(), secret))
-  local body = S.sample("api_keys.create")
+  local body = S.sample("POST /api_keys")
   for f, v in pairs(k) do if body.data[f] ~= nil then body.data[f] = v end end
   body.data.apiKey = secret
   body.data.consumptionLimit = params.consumptionLimit or body.data.consumptionLimit
   return 200, body
 end
 
-R[S.key("api_keys.create")] = S.route("api_keys.create", function(_, _, p) return create(p.params) end)
+S.serve(R, "POST /api_keys", function(_, _, p) return create(p.params) end)
 
-R[S.key("api_keys.update")] = S.route("api_keys.update", function(_, _, p)
+S.serve(R, "PATCH /api_keys", function(_, _, p)
   local params = p.params
   local k = keys[params.id]
   if not k then return not_found(params.id) end
@@ -81,7 +81,7 @@ R[S.key("api_keys.update")] = S.route("api_keys.update", function(_, _, p)
   return 200, { success = true, data = k }
 end)
 
-R[S.key("api_keys.delete")] = S.route("api_keys.delete", function(_, _, p)
+S.serve(R, "DELETE /api_keys", function(_, _, p)
   local id = p.params.id
   if type(id) ~= "string" or id == "" then return S.bad("id", "Required") end
   if not keys[id] then return not_found(id) end
@@ -89,12 +89,12 @@ R[S.key("api_keys.delete")] = S.route("api_keys.delete", function(_, _, p)
   return 200, { success = true }
 end)
 
-R[S.key("api_keys.rate_limits")] = S.route("api_keys.rate_limits", function()
-  return 200, S.sample("api_keys.rate_limits")
+S.serve(R, "GET /api_keys/rate_limits", function()
+  return 200, S.sample("GET /api_keys/rate_limits")
 end)
 
-R[S.key("api_keys.rate_limit_logs")] = S.route("api_keys.rate_limit_logs", function()
-  local body = S.sample("api_keys.rate_limit_logs")
+S.serve(R, "GET /api_keys/rate_limits/log", function()
+  local body = S.sample("GET /api_keys/rate_limits/log")
   local data = json.array{}
   local kinds = { "RPM", "TPM", "RPD" }
   for i = 1, 3 do
@@ -109,13 +109,13 @@ end)
 
 local web3_tokens = {}
 
-R[S.key("api_keys.web3_key")] = S.route("api_keys.web3_key", function()
+S.serve(R, "GET /api_keys/generate_web3_key", function()
   local token = "w3t_" .. kit.hex(32)
   web3_tokens[token] = true
   return 200, { success = true, data = { token = token } }
 end)
 
-R[S.key("api_keys.create_web3_key")] = S.route("api_keys.create_web3_key", function(_, _, p)
+S.serve(R, "POST /api_keys/generate_web3_key", function(_, _, p)
   local params = p.params
   if not params.address:find("^0x%x+$") then return S.bad("address", "Invalid wallet address") end
   if not web3_tokens[params.token] then return 401, { error = "Invalid or expired token" } end
@@ -130,18 +130,18 @@ end)
 
 -- {==== billing
 
-R[S.key("billing.balance")] = S.route("billing.balance", function(req)
-  local body = S.sample("billing.balance")
+S.serve(R, "GET /billing/balance", function(req)
+  local body = S.sample("GET /billing/balance")
   body.balances.usd = tonumber(req.server:account_headers(200)["x-balance-remaining"]) or body.balances.usd
   return 200, body
 end)
 
-R[S.key("billing.usage")] = S.route("billing.usage", function()
+S.serve(R, "GET /billing/usage", function()
   return 410, { error = "This endpoint has been sunset. Use GET /billing/usage-history instead." }
 end)
 
-R[S.key("billing.usage_analytics")] = S.route("billing.usage_analytics", function(_, _, p)
-  local body = S.sample("billing.usage_analytics")
+S.serve(R, "GET /billing/usage-analytics", function(_, _, p)
+  local body = S.sample("GET /billing/usage-analytics")
   if p.params.lookback then
     if not p.params.lookback:match("^%d+d$") then return S.bad("lookback", "Invalid lookback, e.g. 7d") end
     body.lookback = p.params.lookback
@@ -170,7 +170,7 @@ end
 
 local COLUMNS = { "timestamp", "sku", "currency", "amount", "units", "pricePerUnitUsd", "notes" }
 
-R[S.key("billing.usage_history")] = S.route("billing.usage_history", function(req, _, p)
+S.serve(R, "GET /billing/usage-history", function(req, _, p)
   local params = p.params
   local offset, size, currency = 0, tonumber(params.pageSize) or 1000, params.currency
   if params.cursor then

@@ -15,7 +15,7 @@ local function slug_of(name) return (name:lower():gsub("[^%w]+", "-")) end
 
 local CHARACTERS = {}
 for i, name in ipairs(NAMES) do
-  local c = S.sample("characters.get").data
+  local c = S.sample("GET /characters/{slug}").data
   c.id = ("%08x-0000-4000-8000-%012x"):format(i, i)
   c.name, c.slug = name, slug_of(name)
   c.description = ("A conversation with %s."):format(name)
@@ -39,7 +39,7 @@ local function list_of(v)
   return type(v) == "table" and v or { v }
 end
 
-R[S.key("characters.list")] = S.route("characters.list", function(_, _, p)
+S.serve(R, "GET /characters", function(_, _, p)
   local params = p.params
   local limit = tonumber(params.limit) or 50
   local offset = tonumber(params.offset) or 0
@@ -73,7 +73,7 @@ R[S.key("characters.list")] = S.route("characters.list", function(_, _, p)
   return 200, { object = "list", data = data }
 end)
 
-R[S.key("characters.get")] = S.route("characters.get", function(req)
+S.serve(R, "GET /characters/{slug}", function(req)
   local c = find(req.params.slug)
   if not c then return 404, { error = "Character not found" } end
   return 200, { object = "character", data = c }
@@ -81,7 +81,7 @@ end)
 
 local REVIEWS = 45
 
-R[S.key("characters.reviews")] = S.route("characters.reviews", function(req, _, p)
+S.serve(R, "GET /characters/{slug}/reviews", function(req, _, p)
   local c = find(req.params.slug)
   if not c then return 404, { error = "Character not found" } end
   local page = tonumber(p.params.page) or 1

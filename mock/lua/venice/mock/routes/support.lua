@@ -1,13 +1,14 @@
 -- Shared pieces of the local server's routes for the whole API (not a route module itself).
 --
 --   local S = require "venice.mock.routes.support"
---   R[S.key("audio.speech")] = S.route("audio.speech", function(req, res, p) ... end)
+--   S.serve(R, "POST /audio/speech", function(req, res, p) ... end)
 --
 -- S.route wraps a handler with what every operation of the OpenAPI file needs: the credentials
 -- the operation accepts (an API key, a SIGN-IN-WITH-X header, or none), the request decoded
 -- (JSON body, query string with repeated names as lists, multipart form), and the checks of its
--- required fields, enum values and field types (from venice.endpoints, which the generator
--- takes from the OpenAPI file), answered with Venice's 400 shape. The handler gets
+-- required fields, enum values and field types, answered with Venice's 400 shape. The checks come
+-- from venice.mock.rules, generated from the OpenAPI file by tools/gen-mock-rules.lua, never from
+-- the SDK's own operation table: a mistake there is refused here. The handler gets
 -- p = { params = decoded fields, form = multipart parts by name (or nil), files = summaries }.
 --
 -- Uploads are summarised (S.summary) as { field, filename, content_type, bytes, hash, head }:
@@ -20,18 +21,13 @@ local kit = require "venice.mock.kit"
 local http = require "venice.mock.http"
 local codec = require "venice.mock.codec"
 local multipart = require "venice.mock.multipart"
-local endpoints = require "venice.endpoints"
 local samples = require "venice.mock.samples"
+local rules = require "venice.mock.rules"
 
 local S = {}
 
 S.samples = samples
-
---- The route key of an operation by its Lua name: "POST /audio/speech".
-function S.key(name)
-  local e = endpoints[name] or error("no such operation: " .. tostring(name))
-  return e.method .. " " .. e.path
-end
+S.rules = rules
 
 --- A fresh id shaped like a UUID.
 function S.uuid()
@@ -39,10 +35,9 @@ function S.uuid()
   return ("%s-%s-4%s-8%s-%s"):format(h:sub(1, 8), h:sub(9, 12), h:sub(14, 16), h:sub(18, 20), h:sub(21, 32))
 end
 
---- A deep copy of the sample body of an operation (arrays stay arrays).
-function S.sample(name)
-  local e = endpoints[name]
-  local s = samples[e.method .. " " .. e.path]
+--- A deep copy of the sample body of an operation ("GET /models"; arrays stay arrays).
+function S.sample(key)
+  local s = samples[key] or error("no sample for " .. tostring(key))
   local function copy(v)
     if type(v) ~= "table" or v == json.null then return v end
     local out = {}
@@ -151,23 +146,24 @@ local TEXT_TYPES = {
   object = function() return true end,
 }
 
-local function issues_for(e, params, as_text, files)
+local function issues_for(c, params, as_text, files)
   local issues = {}
-  for _, f in ipairs(e.required or {}) do
+  if not c then return issues end
+  for _, f in ipairs(c.required or {}) do
     if params[f] == nil and not (files and files[f]) then
       issues[#issues + 1] = kit.type_issue({ f }, "string", nil)
     end
   end
   local checks = as_text and TEXT_TYPES or JSON_TYPES
-  for f, want in pairs(e.types or {}) do
+  for f, want in pairs(c.types or {}) do
     local v = params[f]
     local is_file = false
-    for _, name in ipairs(e.files or {}) do if name == f then is_file = true end end
+    for _, name in ipairs(c.files or {}) do if name == f then is_file = true end end
     if v ~= nil and v ~= json.null and not is_file and checks[want] and not checks[want](v) then
       issues[#issues + 1] = kit.type_issue({ f }, want, v)
     end
   end
-  for f, allowed in pairs(e.enums or {}) do
+  for f, allowed in pairs(c.enums or {}) do
     local v = params[f]
     if v ~= nil and v ~= json.null then
       local ok = false
@@ -200,9 +196,9 @@ local function bearer(req)
 end
 
 -- nil when the request carries credentials the operation accepts, else status, body.
-local function auth_check(e, req)
+local function auth_check(r, req)
   local accepts = {}
-  for _, a in ipairs(type(e.auth) == "table" and e.auth or { e.auth or "bearer" }) do accepts[a] = true end
+  for _, a in ipairs(r.auth or { "bearer" }) do accepts[a] = true end
   if accepts.none then return nil end
   local key = bearer(req)
   if key == "bad-key" then return kit.error(401, "Authentication failed") end
@@ -220,20 +216,22 @@ end
 
 -- }====
 
---- Wraps handler(req, res, p) for operation `name`. Returns a route entry of the server.
-function S.route(name, handler)
-  local e = endpoints[name] or error("no such operation: " .. tostring(name))
+--- Wraps handler(req, res, p) for the operation `key` ("POST /audio/speech", as in the OpenAPI
+-- file below /api/v1). Returns a route entry of the server.
+function S.route(key, handler)
+  local r = rules[key] or error("no such operation in the OpenAPI file: " .. tostring(key))
+  local method = key:match("^(%u+) ")
   local fn = function(req, res)
-    local status, body = auth_check(e, req)
+    local status, body = auth_check(r, req)
     if status then return status, body end
-    local p = { op = e }
+    local p = { rule = r }
     local ctype = (req.headers["content-type"] or ""):lower()
-    if e.body == "query" or e.method == "GET" or e.method == "DELETE" then
+    if method == "GET" or method == "DELETE" or (r.query and not r.json and not r.multipart) then
       p.params = query_lists(req.query_string)
-      local issues = issues_for(e, p.params, true)
+      local issues = issues_for(r.query, p.params, true)
       if #issues > 0 then return kit.invalid(issues) end
     elseif ctype:find("^multipart/form%-data") then
-      if e.body ~= "multipart" then return kit.error(415, "Unsupported content type: " .. ctype) end
+      if not r.multipart then return kit.error(415, "Unsupported content type: " .. ctype) end
       local parts, err = multipart.parse(req.headers["content-type"], req.body)
       if not parts then return kit.error(400, "Malformed multipart body: " .. err) end
       p.form, p.params, p.files = multipart.form(parts), {}, json.array{}
@@ -246,10 +244,10 @@ function S.route(name, handler)
           p.params[part.name] = part.data
         end
       end
-      local issues = issues_for(e, p.params, true, files)
+      local issues = issues_for(r.multipart, p.params, true, files)
       if #issues > 0 then return kit.invalid(issues) end
     else
-      if e.body ~= nil and e.body ~= "json" and not e.json_alt then
+      if r.multipart and not r.json then
         return kit.error(415, "Unsupported content type: " .. (ctype ~= "" and ctype or "none") ..
           " (this operation takes multipart/form-data)")
       end
@@ -258,7 +256,8 @@ function S.route(name, handler)
       end
       local decoded = req.json
       if req.body ~= "" and decoded == nil then return kit.error(400, "Malformed JSON body") end
-      if e.body_any then
+      local c = r.json
+      if c and c.any then
         p.params = decoded
       else
         if decoded ~= nil and (type(decoded) ~= "table" or (decoded[1] ~= nil)) then
@@ -266,10 +265,10 @@ function S.route(name, handler)
             message = "Expected object" } }
         end
         p.params = decoded or {}
-        local issues = issues_for(e, p.params, false)
+        local issues = issues_for(c, p.params, false)
         if #issues > 0 then return kit.invalid(issues) end
         p.files = json.array{}
-        for _, f in ipairs(e.files or {}) do
+        for _, f in ipairs(c and c.files or {}) do
           local v = p.params[f]
           local list = type(v) == "table" and v or { v }
           for _, item in ipairs(list) do
@@ -282,6 +281,11 @@ function S.route(name, handler)
     return handler(req, res, p)
   end
   return { handler = fn, auth = false }
+end
+
+--- R[key] = S.route(key, handler)
+function S.serve(R, key, handler)
+  R[key] = S.route(key, handler)
 end
 
 --- Response headers with the upload summaries.

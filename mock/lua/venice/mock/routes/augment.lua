@@ -12,7 +12,7 @@ local R = {}
 
 -- {==== augment
 
-R[S.key("augment.scrape")] = S.route("augment.scrape", function(_, _, p)
+S.serve(R, "POST /augment/scrape", function(_, _, p)
   local url = p.params.url
   if not url:find("^https?://[^/]+") then return S.bad("url", "Invalid url") end
   local host = url:match("^https?://([^/:]+)")
@@ -22,7 +22,7 @@ R[S.key("augment.scrape")] = S.route("augment.scrape", function(_, _, p)
   }
 end)
 
-R[S.key("augment.search")] = S.route("augment.search", function(_, _, p)
+S.serve(R, "POST /augment/search", function(_, _, p)
   local q = p.params.query
   if q == "" or #q > 400 then return S.bad("query", "String must contain between 1 and 400 character(s)") end
   local limit = math.floor(tonumber(p.params.limit) or 10)
@@ -39,7 +39,7 @@ R[S.key("augment.search")] = S.route("augment.search", function(_, _, p)
   return 200, { query = q, results = results }
 end)
 
-R[S.key("augment.text_parser")] = S.route("augment.text_parser", function(_, _, p)
+S.serve(R, "POST /augment/text-parser", function(_, _, p)
   local f
   for _, x in ipairs(p.files or {}) do if x.field == "file" then f = x end end
   if not f then return S.bad("file", "File is required") end
@@ -61,8 +61,8 @@ end)
 
 -- {==== crypto
 
-R[S.key("crypto.networks")] = S.route("crypto.networks", function()
-  return 200, S.sample("crypto.networks")
+S.serve(R, "GET /crypto/rpc/networks", function()
+  return 200, S.sample("GET /crypto/rpc/networks")
 end)
 
 local function rpc_answer(call)
@@ -84,8 +84,8 @@ local function rpc_answer(call)
   return { jsonrpc = "2.0", id = call.id or json.null, result = r }
 end
 
-R[S.key("crypto.rpc")] = S.route("crypto.rpc", function(req, _, p)
-  local networks = S.sample("crypto.networks").networks
+S.serve(R, "POST /crypto/rpc/{network}", function(req, _, p)
+  local networks = S.sample("GET /crypto/rpc/networks").networks
   local known = false
   for _, n in ipairs(networks) do if n == req.params.network then known = true end end
   if not known then return 404, { error = "Unsupported network: " .. tostring(req.params.network) } end
@@ -114,10 +114,10 @@ local function wallet_ok(w)
   return w:match(WALLET) ~= nil or (#w >= 32 and #w <= 44 and w:match("^[1-9A-HJ-NP-Za-km-z]+$") ~= nil)
 end
 
-R[S.key("x402.balance")] = S.route("x402.balance", function(req)
+S.serve(R, "GET /x402/balance/{walletAddress}", function(req)
   local w = req.params.walletAddress
   if not wallet_ok(w) then return S.bad("walletAddress", "Invalid wallet address") end
-  local body = S.sample("x402.balance")
+  local body = S.sample("GET /x402/balance/{walletAddress}")
   body.data.walletAddress = w:lower()
   return 200, body
 end)
@@ -131,7 +131,7 @@ for i = 1, 12 do
   }
 end
 
-R[S.key("x402.transactions")] = S.route("x402.transactions", function(req, _, p)
+S.serve(R, "GET /x402/transactions/{walletAddress}", function(req, _, p)
   local w = req.params.walletAddress
   if not wallet_ok(w) then return S.bad("walletAddress", "Invalid wallet address") end
   local limit = math.floor(tonumber(p.params.limit) or 50)
@@ -149,7 +149,7 @@ R[S.key("x402.transactions")] = S.route("x402.transactions", function(req, _, p)
   }
 end)
 
-R[S.key("x402.top_up")] = S.route("x402.top_up", function(req)
+S.serve(R, "POST /x402/top-up", function(req)
   local sig = req.headers["payment-signature"] or req.headers["x-payment"] or req.headers["x-402-payment"]
   if not sig or sig == "" then
     return 402, {
@@ -162,7 +162,7 @@ R[S.key("x402.top_up")] = S.route("x402.top_up", function(req)
       } },
     }
   end
-  local body = S.sample("x402.top_up")
+  local body = S.sample("POST /x402/top-up")
   body.data.paymentId = "payment_" .. kit.hex(26)
   local settle = json.encode { success = true, network = "base", payer = body.data.walletAddress,
     transaction = "0x" .. kit.hex(64) }
