@@ -49,6 +49,7 @@ build = {
     ["venice.pages"] = "lua/venice/pages.lua",
     ["venice.stream"] = "lua/venice/stream.lua",
     ["venice.tasks"] = "lua/venice/tasks.lua",
+    ["venice.tee"] = "lua/venice/tee.lua",
     ["venice.tools"] = "lua/venice/tools.lua",
     ["venice.upload"] = "lua/venice/upload.lua",
     ["venice.uv"] = "lua/venice/uv.lua",

@@ -173,7 +173,8 @@ describe("bin/venice", function()
       }
       local seen = {}
       for command, options in pairs(OWN) do
-        for _, args in ipairs { { command, "--help" }, { "--help", command }, { "help", command }, { command, "-h" } } do
+        local forms = { { command, "--help" }, { "--help", command }, { "help", command }, { command, "-h" } }
+        for _, args in ipairs(forms) do
           local out, err, code = cli(args)
           assert.equal(0, code, err)
           assert.matches("^usage: venice " .. command, out)
