@@ -120,7 +120,18 @@ define uninstall_files
 	@find "$(DESTDIR)$(LUADIR)/venice" -depth -type d -empty -exec rmdir {} \; 2>/dev/null || :
 endef
 
-.PHONY: install-mock uninstall-mock
+.PHONY: install-mock uninstall-mock generate generate-check
+
+# The generated files, from the committed OpenAPI file (spec/fixtures/venice-openapi.yaml; another
+# with VENICE_OPENAPI=...): the endpoint table and docs/endpoints.md, the LuaLS types, the local
+# server's samples and request rules. generate-check changes nothing and fails when one is stale.
+GENERATORS  := tools/gen-endpoints.lua tools/gen-types.lua tools/gen-mock-samples.lua tools/gen-mock-rules.lua
+
+generate:
+	@set -e; for g in $(GENERATORS); do lua5.4 $$g; done
+
+generate-check:
+	@set -e; for g in $(GENERATORS); do lua5.4 $$g --check; done
 
 install: $(MODULE)
 	install -d $(DESTDIR)$(LIBDIR)/venice $(DESTDIR)$(LUADIR) $(DESTDIR)$(BINDIR)

@@ -5,112 +5,24 @@ from Venice's OpenAPI file.
 
   lua5.4 tools/gen-endpoints.lua [path/to/venice-openapi.yaml] [--check]
 
-The YAML defaults to $VENICE_OPENAPI, then ../shared/venice-openapi.yaml (relative to the
-repository root). With --check nothing is written: the script exits 1 when the committed files
-differ from what the YAML would produce (for CI).
+The YAML defaults to $VENICE_OPENAPI, then spec/fixtures/venice-openapi.yaml (the committed copy).
+With --check nothing is written: the script exits 1 when the committed files differ from what the
+YAML would produce (make test does this, through tools/suites/generated.sh).
 
 Needs lyaml (`luarocks install lyaml`, Debian: lua-yaml). Any Lua from 5.1 works.
 
-Everything the YAML cannot say lives in OPS below: the Lua name of every operation, the
-positional arguments that are not path parameters, multipart file fields the schema leaves
-untyped, pagination, request headers documented only in prose, and a few summaries. The
-script fails when an operation of the YAML has no entry in OPS, when OPS names an operation
-the YAML lacks, or when an override refers to a parameter the operation does not have.
+Everything the YAML cannot say lives in tools/endpoint-overrides.lua: the Lua name of every
+operation, the positional arguments that are not path parameters, multipart file fields the
+schema leaves untyped, pagination, request headers documented only in prose, and a few
+summaries. The script fails when an operation of the YAML has no entry there, when an entry
+names an operation the YAML lacks, or when an override refers to a parameter the operation
+does not have.
 ]]
 
 local openapi = dofile(((arg and arg[0] or ""):match("^(.*)/tools/[^/]+$") or ".") .. "/tools/openapi.lua")
 
----------------------------------------------------------------------------------------------
--- Hand-kept facts, one line per operation, in the order of the docs.
----------------------------------------------------------------------------------------------
-
-local CSV_ACCEPT = {
-  required = false, values = { "application/json", "text/csv" },
-  note = "text/csv returns the page as CSV (next cursor in the x-next-cursor header)",
-}
-
-local OPS = {
-  { "chat.completions.create", "POST", "/chat/completions" },
-  { "responses.create", "POST", "/responses" },
-
-  { "images.generate", "POST", "/image/generate" },
-  { "images.generations", "POST", "/images/generations" },
-  { "images.upscale", "POST", "/image/upscale", files = { "image" } },
-  { "images.edit", "POST", "/image/edit", files = { "image" } },
-  { "images.multi_edit", "POST", "/image/multi-edit" },
-  { "images.remove_background", "POST", "/image/background-remove", files = { "image" } },
-  { "images.styles", "GET", "/image/styles" },
-
-  { "embeddings.create", "POST", "/embeddings" },
-
-  { "audio.speech", "POST", "/audio/speech" },
-  { "audio.transcriptions", "POST", "/audio/transcriptions" },
-  { "audio.voices", "POST", "/audio/voices" },
-  { "audio.queue", "POST", "/audio/queue" },
-  { "audio.quote", "POST", "/audio/quote" },
-  { "audio.retrieve", "POST", "/audio/retrieve" },
-  { "audio.complete", "POST", "/audio/complete" },
-
-  { "video.queue", "POST", "/video/queue" },
-  { "video.quote", "POST", "/video/quote" },
-  { "video.retrieve", "POST", "/video/retrieve" },
-  { "video.complete", "POST", "/video/complete" },
-  { "video.transcriptions", "POST", "/video/transcriptions" },
-
-  { "models.list", "GET", "/models",
-    summary = "List the models available through the API, optionally filtered by type" },
-  { "models.traits", "GET", "/models/traits" },
-  { "models.compatibility_mapping", "GET", "/models/compatibility_mapping" },
-
-  { "api_keys.list", "GET", "/api_keys" },
-  { "api_keys.get", "GET", "/api_keys/{id}" },
-  { "api_keys.create", "POST", "/api_keys" },
-  { "api_keys.update", "PATCH", "/api_keys" },
-  -- the key to delete travels in the query string (?id=), not in the path
-  { "api_keys.delete", "DELETE", "/api_keys", args = { "id" } },
-  { "api_keys.rate_limits", "GET", "/api_keys/rate_limits" },
-  { "api_keys.rate_limit_logs", "GET", "/api_keys/rate_limits/log" },
-  { "api_keys.web3_key", "GET", "/api_keys/generate_web3_key" },
-  { "api_keys.create_web3_key", "POST", "/api_keys/generate_web3_key" },
-
-  { "characters.list", "GET", "/characters",
-    summary = "List characters, filtered by search, tags, categories or model, sorted (preview)",
-    paginate = { style = "offset", offset_param = "offset", limit_param = "limit",
-                 items_field = "data" } },
-  { "characters.get", "GET", "/characters/{slug}",
-    summary = "Get a single character by its slug (preview)" },
-  { "characters.reviews", "GET", "/characters/{slug}/reviews",
-    summary = "Public reviews of a character, paginated (preview)",
-    paginate = { style = "page", page_param = "page", size_param = "pageSize", first_page = 1,
-                 items_field = "data", total_pages_field = "pagination.totalPages",
-                 total_pages_header = "x-pagination-total-pages" } },
-
-  { "billing.balance", "GET", "/billing/balance" },
-  { "billing.usage", "GET", "/billing/usage",
-    summary = "Sunset: answers every request with 410; use billing.usage_history" },
-  { "billing.usage_analytics", "GET", "/billing/usage-analytics",
-    summary = "Aggregated usage analytics by date, model and API key (beta)" },
-  { "billing.usage_history", "GET", "/billing/usage-history",
-    summary = "Billing usage entries in timestamp order, cursor-paginated, as JSON or CSV",
-    headers = { Accept = CSV_ACCEPT },
-    paginate = { style = "cursor", cursor_param = "cursor", cursor_field = "nextCursor",
-                 cursor_header = "x-next-cursor", size_param = "pageSize", items_field = "data",
-                 cursor_alone = true } },
-
-  { "augment.scrape", "POST", "/augment/scrape" },
-  { "augment.search", "POST", "/augment/search" },
-  { "augment.text_parser", "POST", "/augment/text-parser" },
-
-  { "crypto.networks", "GET", "/crypto/rpc/networks" },
-  { "crypto.rpc", "POST", "/crypto/rpc/{network}" },
-
-  { "x402.balance", "GET", "/x402/balance/{walletAddress}" },
-  { "x402.top_up", "POST", "/x402/top-up",
-    summary = "Top up the x402 credit balance with a PAYMENT-SIGNATURE header" },
-  { "x402.transactions", "GET", "/x402/transactions/{walletAddress}",
-    paginate = { style = "offset", offset_param = "offset", limit_param = "limit",
-                 items_field = "data.transactions", has_more_field = "data.pagination.hasMore" } },
-}
+-- The hand-kept facts: the Lua name of every operation and what the YAML cannot say.
+local OPS = dofile(((arg and arg[0] or ""):match("^(.*)/tools/[^/]+$") or ".") .. "/tools/endpoint-overrides.lua")
 
 ---------------------------------------------------------------------------------------------
 -- Helpers
@@ -604,8 +516,8 @@ local FIELD_ORDER = {
 local HEADER = [==[
 -- lua/venice/endpoints.lua -- every operation of the Venice API as data.
 --
--- GENERATED by tools/gen-endpoints.lua from venice-openapi.yaml: do not edit by hand; change
--- the YAML or the overrides in the generator and run `lua5.4 tools/gen-endpoints.lua`.
+-- GENERATED by tools/gen-endpoints.lua from spec/fixtures/venice-openapi.yaml: do not edit by
+-- hand; change the YAML or tools/endpoint-overrides.lua and run `lua5.4 tools/gen-endpoints.lua`.
 --
 -- The module returns one table keyed by the Lua name of the function ("namespace.function",
 -- e.g. "api_keys.get" is client.api_keys.get). Every operation (method + path) of the
@@ -822,7 +734,7 @@ local yaml_path, check
 for _, a in ipairs(arg or {}) do
   if a == "--check" then check = true else yaml_path = a end
 end
-yaml_path = yaml_path or os.getenv("VENICE_OPENAPI") or (root .. "/../shared/venice-openapi.yaml")
+yaml_path = yaml_path or os.getenv("VENICE_OPENAPI") or (root .. "/spec/fixtures/venice-openapi.yaml")
 
 doc = openapi.load(yaml_path) or fail("cannot read %s", yaml_path)
 if type(doc) ~= "table" or type(doc.paths) ~= "table" then fail("%s: no paths", yaml_path) end
@@ -831,7 +743,7 @@ if type(doc) ~= "table" or type(doc.paths) ~= "table" then fail("%s: no paths", 
 local by_op, names = {}, {}
 for _, spec in ipairs(OPS) do
   local k = spec[2] .. " " .. spec[3]
-  if by_op[k] then fail("%s listed twice in OPS", k) end
+  if by_op[k] then fail("%s listed twice in tools/endpoint-overrides.lua", k) end
   if names[spec[1]] then fail("name %s used twice", spec[1]) end
   by_op[k], names[spec[1]] = spec, true
 end
@@ -846,7 +758,7 @@ for _, path in ipairs(sorted_keys(doc.paths)) do
   end
 end
 if #missing > 0 then
-  fail("operations without a Lua name (add them to OPS):\n  %s", table.concat(missing, "\n  "))
+  fail("operations without a Lua name (add them to tools/endpoint-overrides.lua):\n  %s", table.concat(missing, "\n  "))
 end
 
 local entries = {}

@@ -162,9 +162,10 @@ if check then
   local cur = f and f:read("*a")
   if f then f:close() end
   if cur ~= text then
-    io.stderr:write("gen-mock-samples: ", target, " is out of date\n")
+    io.stderr:write("gen-mock-samples: ", target, " is out of date (run lua5.4 tools/gen-mock-samples.lua)\n")
     os.exit(1)
   end
+  print(("gen-mock-samples: %d operations, up to date"):format(#keys))
   return
 end
 local w = io.open(target, "w") or fail("cannot write %s", target)
