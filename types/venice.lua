@@ -1338,6 +1338,7 @@ function Conversation:context_tokens() end
 function Conversation:save(path) end
 
 ---@class venice.ConversationModule
+---@field Conversation table the venice.Conversation method table
 ---@overload fun(options: venice.ConversationOptions): venice.Conversation
 local ConversationModule = {}
 
@@ -1427,27 +1428,38 @@ local ns_tee = {}
 ---The attestation of the enclave running a model, verified (baseline by default).
 ---@param params venice.TeeAttestationParams
 ---@param opts? venice.RequestOptions|venice.Callback
+---@param callback? venice.Callback the callback form: returns a venice.Task at once
 ---@return venice.TeeAttestation|nil attestation
 ---@return venice.Error|nil err a TeeError (err.check) when a check fails
-function ns_tee.attestation(params, opts) end
+function ns_tee.attestation(params, opts, callback) end
 
 ---An E2EE session: attests, then encrypts and decrypts every request of the session.
 ---@param params venice.TeeSessionParams
 ---@param opts? venice.RequestOptions|venice.Callback
+---@param callback? venice.Callback the callback form: returns a venice.Task at once
 ---@return venice.TeeSession|nil session
 ---@return venice.Error|nil err
-function ns_tee.session(params, opts) end
+function ns_tee.session(params, opts, callback) end
 
 ---Venice's signature record of one completion.
 ---@param params { model: string, request_id: string }
 ---@param opts? venice.RequestOptions|venice.Callback
+---@param callback? venice.Callback the callback form: returns a venice.Task at once
 ---@return table|nil record
 ---@return venice.Error|nil err
-function ns_tee.signature(params, opts) end
+function ns_tee.signature(params, opts, callback) end
 
 ---@class venice.TeeModule: venice.ns.tee
 ---@field DEFAULT_MAX_AGE number
+---@field Session table the venice.TeeSession method table
 local TeeModule = {}
+
+---The model's end-to-end encryption key in an attestation: the key whose Keccak-256 address is
+---the attested signing_address.
+---@param attestation table
+---@return string|nil key the 65-byte uncompressed public key
+---@return string|venice.Error hex the key as the attestation gives it, or the TeeError
+function TeeModule.model_key(attestation) end
 
 ---Verifies a saved attestation offline; raises a TeeError naming the failed check.
 ---@param attestation table
@@ -1468,6 +1480,14 @@ function TeeModule.verify_signature(sig, attestation) end
 ---@class venice.Client: venice.Namespaces
 ---@field pages fun(name: string, ...): venice.Pager a pager for any operation by its Lua name ("characters.reviews"), then its arguments
 ---@field tee venice.ns.tee private inference: attestations, E2EE sessions, signatures
+local Client = {}
+
+---A client that shares this one's connections, key and retry state, with some options replaced
+---(`timeout`, `max_retries`, `headers` merged over this client's, ...); openai-python's
+---with_options. `client:with_options { timeout = 5 }` and `client.with_options { ... }` both work.
+---@param options venice.ClientOptions
+---@return venice.Client
+function Client:with_options(options) end
 
 ---@class venice: venice.Namespaces
 ---@field version string the SDK's version, e.g. "0.1.0"
