@@ -414,12 +414,14 @@ function M.build(ctx, spec, args, params, o)
   local siwx = facts.siwx and given_header(ctx, o, "SIGN-IN-WITH-X")
   if not facts.bearer or siwx then key = nil end
   local own_auth = given_header(ctx, o, "Authorization") ~= nil
-  -- (a missing key fails before sending; operations the API also answers anonymously go without)
-  if not key and facts.bearer and not siwx and not facts.anonymous and not own_auth then
-    local why = ctx.key_why
+  -- a missing key fails before sending, unless none is set and the API answers anonymously too
+  if not key and facts.bearer and not siwx and not own_auth then
     if ctx.key_error then return nil, ctx.key_error end
-    return nil, verror("AuthenticationError", why and ("no API key: " .. why)
-      or "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
+    local why = ctx.key_why
+    if why or not facts.anonymous then
+      return nil, verror("AuthenticationError", why and ("no API key: " .. why)
+        or "no API key: pass api_key to venice.new or set VENICE_API_KEY", { code = "missing_api_key" })
+    end
   end
   if own_auth then key = nil end
   local path = spec.path
