@@ -22,6 +22,7 @@
 --                             "times": 1, "fault": {...}}  (or {"faults": [...]})
 --   GET    /_mock/faults, DELETE /_mock/faults
 --   POST   /_mock/shutdown
+--   GET    /_mock/tee/root_ca  the test enclave's root CA (PEM), to pass as root_ca
 -- A fault may also come with one request in the header "x-mock-fault: <json>".
 -- Queued faults are used first in, first out; path is relative to /api/v1
 -- (absent or "*" = any, "/image/*" = a prefix); times < 0 = every request.
@@ -47,6 +48,9 @@
 --   streams: chunk_delay_ms, chunks (content pieces), chunk_size, cut_after
 --     (clean end, no [DONE]), error_after (+ error_message), line_ending
 --     ("\n", "\r\n", "\r"), comments, event_field, no_space
+--   private inference (venice/mock/routes/tee.lua): tee = "wrong_nonce" | "debug" |
+--     "mismatched_address" (attestations), "corrupt_chunk" | "wrong_key_chunk" |
+--     "plaintext_chunk" (E2EE streams), "bad_signature" (signatures); tee_shape = "evidence"
 --
 -- Every handler runs in its own coroutine; waiting (a write, a delay, a stall)
 -- yields it and a luv callback resumes it, so one slow stream never holds up

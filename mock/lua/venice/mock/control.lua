@@ -23,6 +23,11 @@ C["GET /_mock/requests"] = function(server, req)
   return 200, { requests = list }
 end
 
+-- The test enclave's root CA (PEM), to pass as root_ca when verifying at the full level.
+C["GET /_mock/tee/root_ca"] = function()
+  return 200, require("venice.mock.routes.tee").enclave():root_pem(), { ["content-type"] = "application/x-pem-file" }
+end
+
 C["POST /_mock/reset"] = function(server)
   server:reset()
   return 200, { ok = true }

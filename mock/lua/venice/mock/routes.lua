@@ -18,6 +18,8 @@ local modules = {
   "venice.mock.routes.account",
   "venice.mock.routes.characters",
   "venice.mock.routes.augment",
+  -- private inference (a test enclave); wraps the chat route for E2EE requests
+  "venice.mock.routes.tee",
 }
 
 local routes = {}
