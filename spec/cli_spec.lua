@@ -169,7 +169,7 @@ describe("bin/venice", function()
     it("0 and each command's own help for <command> --help, with its options and an example", function()
       local OWN = {
         chat = { "--system", "--max-tokens" }, image = { "--negative", "--binary", "--variants" },
-        speech = { "--voice", "--speed" }, models = { "--type" }, keys = {}, balance = {},
+        speech = { "--voice", "--speed" }, models = { "--type" }, keys = {}, balance = {}, tee = { "--full" },
       }
       local seen = {}
       for command, options in pairs(OWN) do
@@ -185,7 +185,7 @@ describe("bin/venice", function()
       end
       local n = 0
       for _ in pairs(seen) do n = n + 1 end
-      assert.equal(6, n)                                 -- six texts, one per command
+      assert.equal(7, n)                                 -- one text per command
       assert.equal(0, #mock.requests())
     end)
 

@@ -16,7 +16,7 @@ local function run(...)
 end
 
 describe("the documentation runner", function()
-  it("reports each block, fails on the broken ones and skips norun", function()
+  it("reports each block, fails on the broken ones, and only compiles those marked norun", function()
     local out, code = run("spec/fixtures/docs/sample.md")
     assert.equal(1, code)
     assert.truthy(out:find("ok   spec/fixtures/docs/sample.md:6", 1, true), out)
@@ -24,7 +24,8 @@ describe("the documentation runner", function()
     assert.truthy(out:find("FAIL spec/fixtures/docs/sample.md:13", 1, true), out)
     assert.truthy(out:find("FAIL spec/fixtures/docs/sample.md:21", 1, true), out)
     assert.truthy(out:find("task 1 of the block failed", 1, true), out)
-    assert.truthy(out:find("docs: 1 passed, 2 failed (1 marked norun)", 1, true), out)
+    assert.truthy(out:find("FAIL spec/fixtures/docs/sample.md:33 (marked norun, and it does not", 1, true), out)
+    assert.truthy(out:find("docs: 1 passed, 3 failed (2 marked norun)", 1, true), out)
   end)
 
   it("passes on README.md and docs/*.md", function()

@@ -11,7 +11,7 @@
 -- or runs longer than 60 s.
 --
 -- A block that is not meant to run (a fragment with placeholders, Neovim-only code) is marked in
--- its fence: ```lua norun. The summary counts them.
+-- its fence: ```lua norun. It must still compile; the summary counts them.
 -- Ends with "docs: N passed, N failed (M marked norun)"; exit status 1 when any failed.
 -- Uses $VENICE_MOCK_URL when set, else starts the local server (spec/helpers/mock.lua).
 
@@ -150,6 +150,11 @@ for _, file in ipairs(files) do
       local where = ("%s:%d"):format(file, b.line)
       if b.norun then
         norun = norun + 1
+        local _, cerr = load(b.code, "=" .. where)   -- not run, but it must still be Lua
+        if cerr then
+          failed = failed + 1
+          print(("FAIL %s (marked norun, and it does not compile)\n     %s"):format(where, cerr))
+        end
       else
         local dir = ("%s/block-%d"):format(tmp, passed + failed + 1)
         assert(os.execute("mkdir -p " .. q(dir)))
