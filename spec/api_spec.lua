@@ -377,8 +377,8 @@ describe("every operation", function()
 
   it("has a case in this spec", function()
     local missing = {}
-    for name in pairs(endpoints) do
-      if not CASES[name] then missing[#missing + 1] = name end
+    for name, e in pairs(endpoints) do   -- the hand-kept /tee/ operations: spec/tee_spec.lua
+      if not CASES[name] and not e.hand_kept then missing[#missing + 1] = name end
     end
     table.sort(missing)
     assert.same({}, missing)
@@ -441,7 +441,7 @@ describe("checks before sending", function()
   local WRONG = { string = 12, integer = 1.5, number = "x", boolean = "yes", array = "x", object = "x" }
 
   local names = {}
-  for name in pairs(endpoints) do names[#names + 1] = name end
+  for name, e in pairs(endpoints) do if not e.hand_kept then names[#names + 1] = name end end
   table.sort(names)
 
   for _, name in ipairs(names) do

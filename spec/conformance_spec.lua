@@ -406,7 +406,9 @@ describe("conformance with the OpenAPI file", function()
 
   it("has calls for every operation", function()
     local missing = {}
-    for name in pairs(endpoints) do if not CALLS[name] then missing[#missing + 1] = name end end
+    for name, e in pairs(endpoints) do   -- (the hand-kept /tee/ operations are not in the file)
+      if not CALLS[name] and not e.hand_kept then missing[#missing + 1] = name end
+    end
     table.sort(missing)
     assert.same({}, missing)
   end)

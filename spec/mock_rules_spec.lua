@@ -91,7 +91,7 @@ describe("the local server's request checks", function()
     end
     local endpoints = require "venice.endpoints"
     local ops = 0
-    for _ in pairs(endpoints) do ops = ops + 1 end
+    for _, e in pairs(endpoints) do if not e.hand_kept then ops = ops + 1 end end   -- /tee/: not in the file
     assert.are.equal(ops, n)
   end)
 

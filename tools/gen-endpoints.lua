@@ -510,7 +510,7 @@ end
 local FIELD_ORDER = {
   "method", "path", "args", "arg_in", "body", "body_any", "json_alt", "result", "stream",
   "required", "enums", "types", "arrays", "files", "nullable", "headers", "response_headers",
-  "paginate", "auth", "deprecated", "summary",
+  "paginate", "auth", "deprecated", "hand_kept", "summary",
 }
 
 local HEADER = [==[
@@ -521,7 +521,8 @@ local HEADER = [==[
 --
 -- The module returns one table keyed by the Lua name of the function ("namespace.function",
 -- e.g. "api_keys.get" is client.api_keys.get). Every operation (method + path) of the
--- OpenAPI file appears exactly once. Each entry:
+-- OpenAPI file appears exactly once, and after them the few operations Venice serves outside it
+-- (hand_kept). Each entry:
 --
 --   method           "GET" | "POST" | "PATCH" | "DELETE"
 --   path             path below the base URL, with {name} placeholders
@@ -567,6 +568,8 @@ local HEADER = [==[
 --   auth             accepted credentials: "bearer" (API key), "siwx" (SIGN-IN-WITH-X
 --                    header), "none" (anonymous allowed).
 --   deprecated       (optional) true when the OpenAPI file marks the operation deprecated.
+--   hand_kept        (optional) true for an operation the OpenAPI file does not have, written
+--                    whole in tools/endpoint-overrides.lua (the /tee/ paths).
 --   summary          one line.
 ]==]
 
@@ -769,6 +772,28 @@ for _, spec in ipairs(OPS) do
   entries[#entries + 1] = { name = spec[1], entry = build(spec, spec[3], spec[2]:lower(), op) }
 end
 if #entries ~= count then fail("%d entries for %d operations", #entries, count) end
+
+-- the operations outside the YAML, as the overrides give them
+local HAND_FIELDS = { body = true, result = true, required = true, types = true, summary = true }
+for _, spec in ipairs(OPS.hand_kept or {}) do
+  local name, method, path = spec[1], spec[2], spec[3]
+  if names[name] then fail("name %s used twice", name) end
+  names[name] = true
+  local item = doc.paths[path]
+  if item and item[method:lower()] then
+    fail("%s: %s %s is in the YAML now: move it from hand_kept to the list", name, method, path)
+  end
+  local e = { method = method, path = path, args = {}, stream = false, required = {}, enums = {}, types = {},
+    arrays = {}, auth = { "bearer" }, hand_kept = true }
+  for k, v in pairs(spec) do
+    if type(k) == "string" then
+      if not HAND_FIELDS[k] then fail("%s: hand_kept field %s is not supported", name, k) end
+      e[k] = v
+    end
+  end
+  if not e.result or not e.summary then fail("%s: hand_kept entries need result and summary", name) end
+  entries[#entries + 1] = { name = name, entry = e }
+end
 
 local lua_out = render_lua(entries)
 local md_out = render_md(entries, "venice-openapi.yaml")

@@ -5,7 +5,8 @@
 --
 -- The module returns one table keyed by the Lua name of the function ("namespace.function",
 -- e.g. "api_keys.get" is client.api_keys.get). Every operation (method + path) of the
--- OpenAPI file appears exactly once. Each entry:
+-- OpenAPI file appears exactly once, and after them the few operations Venice serves outside it
+-- (hand_kept). Each entry:
 --
 --   method           "GET" | "POST" | "PATCH" | "DELETE"
 --   path             path below the base URL, with {name} placeholders
@@ -51,6 +52,8 @@
 --   auth             accepted credentials: "bearer" (API key), "siwx" (SIGN-IN-WITH-X
 --                    header), "none" (anonymous allowed).
 --   deprecated       (optional) true when the OpenAPI file marks the operation deprecated.
+--   hand_kept        (optional) true for an operation the OpenAPI file does not have, written
+--                    whole in tools/endpoint-overrides.lua (the /tee/ paths).
 --   summary          one line.
 
 return {
@@ -1187,5 +1190,37 @@ return {
     },
     auth = { "siwx" },
     summary = "Get paginated x402 transaction history for a wallet address",
+  },
+
+  -- tee
+  ["tee.attestation"] = {
+    method = "GET",
+    path = "/tee/attestation",
+    args = {},
+    body = "query",
+    result = "json",
+    stream = false,
+    required = { "model", "nonce" },
+    enums = {},
+    types = { model = "string", nonce = "string" },
+    arrays = {},
+    auth = { "bearer" },
+    hand_kept = true,
+    summary = "The attestation of the enclave running a model, for a client nonce of 32 bytes (64 hex)",
+  },
+  ["tee.signature"] = {
+    method = "GET",
+    path = "/tee/signature",
+    args = {},
+    body = "query",
+    result = "json",
+    stream = false,
+    required = { "model", "request_id" },
+    enums = {},
+    types = { model = "string", request_id = "string" },
+    arrays = {},
+    auth = { "bearer" },
+    hand_kept = true,
+    summary = "The enclave's signature record of one completion (by its request id)",
   },
 }

@@ -33,19 +33,9 @@ local M = {}
 --- Seconds a session uses an attestation before attesting again.
 M.DEFAULT_MAX_AGE = 600
 
--- The operations of the /tee/ paths (not in the OpenAPI file), in the endpoint table's format.
-M.OPS = {
-  ["tee.attestation"] = {
-    method = "GET", path = "/tee/attestation", args = {}, body = "query", result = "json",
-    required = { "model", "nonce" }, types = { model = "string", nonce = "string" },
-    auth = "bearer", summary = "The attestation of the enclave that runs a model, for a client nonce",
-  },
-  ["tee.signature"] = {
-    method = "GET", path = "/tee/signature", args = {}, body = "query", result = "json",
-    required = { "model", "request_id" }, types = { model = "string", request_id = "string" },
-    auth = "bearer", summary = "The enclave's signature record of one completion",
-  },
-}
+-- The operations of the /tee/ paths are in venice.endpoints (hand-kept beside the generated
+-- ones: tools/endpoint-overrides.lua), as tee.attestation and tee.signature.
+local function op(name) return require("venice.endpoints")[name] end
 
 local null = core.null
 local HEX_DIGITS = "0123456789abcdef"
@@ -194,7 +184,7 @@ M._fresh_nonce = fresh_nonce
 -- The attestation request and its verification; att or nil, err. p has been checked.
 local function attest(client, api, p, o)
   local nonce = p.nonce and p.nonce:lower() or fresh_nonce()
-  local att, err = api.call(client, M.OPS["tee.attestation"], {}, { model = p.model, nonce = nonce }, o)
+  local att, err = api.call(client, op "tee.attestation", {}, { model = p.model, nonce = nonce }, o)
   if not att then return nil, err end
   if type(att) ~= "table" then return nil, tee_error("shape", "the attestation is not a JSON object") end
   local level = p.level
@@ -557,7 +547,7 @@ function M.attach(client)
     signature = entry("tee.signature", function(where, p)
       if type(p) ~= "table" then error(("venice: %s: params must be a table, got %s"):format(where, type(p)), 3) end
       return p
-    end, function(p, o) return api.call(client, M.OPS["tee.signature"], {}, p, o) end),
+    end, function(p, o) return api.call(client, op "tee.signature", {}, p, o) end),
   }
 end
 
