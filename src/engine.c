@@ -111,31 +111,23 @@ static void engine_collect(vn_engine *e) {
   }
 }
 
-/* Ends the transfers silent for longer than their idle timeout, or past their whole deadline;
- * returns the seconds to the nearest deadline left, or -1 when there is none. */
-static double engine_check_deadlines(vn_engine *e) {
+/* Ends the transfers silent for longer than their idle timeout (libcurl has no such option; its
+ * own timeout is the whole request's); returns the seconds to the nearest idle deadline left, or
+ * -1 when there is none. */
+static double engine_check_idle(vn_engine *e) {
   double now = vn_now(), next = -1;
   vn_transfer *t = e->active, *nt;
   for (; t; t = nt) {
-    double left = -1;
-    int why = FAIL_NONE;
     nt = t->next;
     if (t->idle_s > 0) {
-      left = t->last_activity + t->idle_s - now;
-      why = FAIL_IDLE;
-    }
-    if (t->deadline_s > 0) {
-      double d = t->started + t->deadline_s - now;
-      if (left < 0 && why == FAIL_NONE) left = d, why = FAIL_DEADLINE;
-      else if (d < left) left = d, why = FAIL_DEADLINE;
-    }
-    if (why == FAIL_NONE) continue;
-    if (left <= 0) {
-      t->failure = why;
-      vn_transfer_finish(t, CURLE_OPERATION_TIMEDOUT);
-      e->activity = 1;
-    } else if (next < 0 || left < next) {
-      next = left;
+      double left = t->last_activity + t->idle_s - now;
+      if (left <= 0) {
+        t->failure = FAIL_IDLE;
+        vn_transfer_finish(t, CURLE_OPERATION_TIMEDOUT);
+        e->activity = 1;
+      } else if (next < 0 || left < next) {
+        next = left;
+      }
     }
   }
   return next;
@@ -296,7 +288,7 @@ static int l_set_loop_hook(lua_State *L) {
 
 /* core.socket_action(fd, events) -> running, activity, idle_next
  * fd -1 means libcurl's timer fired; events: 1 readable, 2 writable, 4 error. idle_next is the
- * seconds to the nearest idle or total deadline, or nil. */
+ * seconds to the nearest idle-timeout deadline, or nil. */
 static int l_socket_action(lua_State *L) {
   vn_engine *e = vn_engine_get(L);
   lua_Integer fd = luaL_checkinteger(L, 1);
@@ -307,7 +299,7 @@ static int l_socket_action(lua_State *L) {
   if (ev & 4) flags |= CURL_CSELECT_ERR;
   curl_multi_socket_action(e->multi, fd < 0 ? CURL_SOCKET_TIMEOUT : (curl_socket_t)fd, flags, &running);
   engine_collect(e);
-  next = engine_check_deadlines(e);
+  next = engine_check_idle(e);
   engine_raise_hook_error(L, e);
   activity = e->activity;
   e->activity = 0;
@@ -339,14 +331,14 @@ static int l_step(lua_State *L) {
   int running = 0, activity;
   curl_multi_perform(e->multi, &running);
   engine_collect(e);
-  next = engine_check_deadlines(e);
+  next = engine_check_idle(e);
   if (!e->activity && wait_ms > 0 && e->nactive > 0) {
     int numfds = 0;
     if (next >= 0 && next * 1000 < wait_ms) wait_ms = next * 1000 + 1;
     curl_multi_poll(e->multi, NULL, 0, (int)wait_ms, &numfds);
     curl_multi_perform(e->multi, &running);
     engine_collect(e);
-    engine_check_deadlines(e);
+    engine_check_idle(e);
   } else if (!e->activity && wait_ms > 0) {
     struct timespec ts;   /* nothing to wait on: a plain sleep (retry backoff, job polling) */
     ts.tv_sec = (time_t)(wait_ms / 1000);

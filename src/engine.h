@@ -29,7 +29,7 @@ typedef struct vn_engine {
 enum { MODE_UNDECIDED, MODE_BUF, MODE_SSE, MODE_FILE };
 enum {
   FAIL_NONE, FAIL_TOO_LARGE, FAIL_EVENT_TOO_LARGE, FAIL_NOMEM, FAIL_IDLE, FAIL_CANCEL, FAIL_WRITE,
-  FAIL_RESEND, FAIL_DEADLINE
+  FAIL_RESEND     /* libcurl was about to send the request a second time: refused */
 };
 
 struct vn_transfer {
@@ -44,6 +44,8 @@ struct vn_transfer {
   int shared;                    /* the handle holds the options every transfer shares */
   int unusual;                   /* set an option beyond the usual ones: reset before reuse */
   int headers_done;
+  int line_status;               /* the status of the response whose header lines are arriving */
+  int error_body_cut;            /* an error response's body was cut once its kept part was full */
   int mode, want_sse;
   int sends;                     /* times libcurl was about to send the request (pre-request callback) */
   long status;
@@ -62,7 +64,6 @@ struct vn_transfer {
   char *tmp_path;                /* the file written meanwhile, renamed to out_path on success */
   curl_off_t out_bytes;
   double idle_s, last_activity, started;
-  double deadline_s;             /* the whole request's limit (0: none) */
   char errbuf[CURL_ERROR_SIZE];
 };
 

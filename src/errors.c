@@ -50,7 +50,7 @@ static int l_error_tostring(lua_State *L) {
   lua_getfield(L, 1, "message");
   msg = lua_tostring(L, -1);
   lua_getfield(L, 1, "status");
-  has_status = lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 400   /* an HTTP error status */
+  has_status = lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 300   /* a redirect or an error */
                && lua_tonumber(L, -1) < 1000;
   status = has_status ? (long)lua_tonumber(L, -1) : 0;
   lua_getfield(L, 1, "retry_after");
@@ -276,12 +276,21 @@ void vn_http_error_push(lua_State *L, long status, int h, int b, int d) {
   lua_pushvalue(L, b);
   lua_setfield(L, e, "body");
   vn_setstr(L, "request_id", vn_getstr(L, h, "x-request-id"));
+  if (status >= 300 && status < 400) {   /* a redirect: where to, never followed */
+    const char *loc = vn_getstr(L, h, "location");
+    vn_setstr(L, "location", loc);
+    lua_pushfstring(L, "HTTP %d redirect%s%s (redirects are not followed)", (int)status,
+                    loc ? " to " : "", loc ? loc : "");
+    lua_setfield(L, e, "message");
+    has_msg = 1;
+    d = 0;   /* whatever the body says */
+  }
   ra = vn_retry_after(vn_getstr(L, h, "retry-after-ms"), vn_getstr(L, h, "retry-after"));
   if (ra >= 0) {
     lua_pushnumber(L, ra);
     lua_setfield(L, e, "retry_after");
   }
-  if (lua_istable(L, d)) {
+  if (d && lua_istable(L, d)) {
     int inner;
     lua_getfield(L, d, "error");
     inner = lua_gettop(L);

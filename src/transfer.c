@@ -5,9 +5,12 @@
  * from a blocking loop or from the task scheduler. Nothing raises through libcurl's frames. */
 #include "engine.h"
 #include "json.h"
+#include "random.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TRANSFER_MT "venice.Transfer"
 #define ERROR_BODY_MAX ((size_t)1 << 20)   /* kept of a failed response's body */
@@ -33,6 +36,57 @@ static int on_event(void *ud, const vn_sse_event *ev) {
   return 0;
 }
 
+/* Opens the file a successful body is written to: a new file beside out_path, renamed over it
+ * once the whole body has arrived (vn_transfer_finish), removed on any failure, so that out_path
+ * is either the old file or the complete new one. */
+static void open_output(vn_transfer *t) {
+  size_t n = strlen(t->out_path);
+  int i, fd = -1;
+  t->tmp_path = (char *)malloc(n + 32);
+  if (!t->tmp_path) {
+    t->write_errno = ENOMEM;
+    return;
+  }
+  for (i = 0; i < 8 && fd < 0; i++) {
+    unsigned char r[6];
+    if (vn_random_bytes(r, sizeof r) != 0) memset(r, i, sizeof r);
+    snprintf(t->tmp_path, n + 32, "%s.part-%02x%02x%02x%02x%02x%02x", t->out_path,
+             r[0], r[1], r[2], r[3], r[4], r[5]);
+    fd = open(t->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0 || (t->out = fdopen(fd, "wb")) == NULL) {
+    t->write_errno = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(t->tmp_path);
+    }
+    free(t->tmp_path);
+    t->tmp_path = NULL;
+  }
+}
+
+/* Closes the output file; renames it into place when keep is set, else removes it. */
+static void close_output(vn_transfer *t, int keep) {
+  if (t->out) {
+    if (fclose(t->out) != 0 && keep) {
+      t->write_errno = errno;
+      t->failure = FAIL_WRITE;
+      keep = 0;
+    }
+    t->out = NULL;
+  }
+  if (!t->tmp_path) return;
+  if (keep && rename(t->tmp_path, t->out_path) != 0) {
+    t->write_errno = errno;
+    t->failure = FAIL_WRITE;
+    keep = 0;
+  }
+  if (!keep) unlink(t->tmp_path);
+  free(t->tmp_path);
+  t->tmp_path = NULL;
+}
+
 static void decide_mode(vn_transfer *t) {
   char *ctype = NULL;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
@@ -42,8 +96,7 @@ static void decide_mode(vn_transfer *t) {
     if (t->want_sse && (!ctype || strstr(ctype, "event-stream"))) {
       t->mode = MODE_SSE;
     } else if (t->out_path && !(ctype && strstr(ctype, "json"))) {   /* JSON stays in memory */
-      t->out = fopen(t->out_path, "wb");
-      if (!t->out) t->write_errno = errno;
+      open_output(t);
       t->mode = MODE_FILE;
     }
   } else {
@@ -79,7 +132,13 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
     default:
       rc = vn_buf_append(&t->body, p, n, t->max_body);
       if (rc == 0) return n;
-      if (rc == -2 && t->status >= 400) return n;   /* an error page: its start is enough */
+      if (rc == -2 && (t->status < 200 || t->status >= 300)) {
+        /* an error page: its start is enough, and the rest is not read (it may never end) */
+        size_t room = t->max_body > t->body.len ? t->max_body - t->body.len : 0;
+        if (room > 0 && vn_buf_append(&t->body, p, room, t->max_body) != 0) room = 0;
+        t->error_body_cut = 1;
+        return 0;
+      }
       t->failure = rc == -2 ? FAIL_TOO_LARGE : FAIL_NOMEM;
       return 0;
   }
@@ -90,7 +149,16 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   size_t n = size * nmemb, i, k, j, start;
   char *colon;
   t->eng->activity = 1;
-  t->last_activity = vn_now();
+  if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a status line: which response is this */
+    const char *sp = (const char *)memchr(p, ' ', n);
+    t->line_status = 0;
+    if (sp && (size_t)(sp - p) + 4 <= n && sp[1] >= '0' && sp[1] <= '9' && sp[2] >= '0' && sp[2] <= '9' &&
+        sp[3] >= '0' && sp[3] <= '9')
+      t->line_status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
+  }
+  /* interim responses (100 Continue, 102 Processing, 103 Early Hints) are not progress: an
+   * endless run of them must not keep the idle timeout from firing */
+  if (t->line_status >= 200 || t->line_status == 0) t->last_activity = vn_now();
   while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r')) n--;
   if (n == 0) {   /* the blank line ending a header block */
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
@@ -118,6 +186,24 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   return size * nmemb;
 }
 
+/* Called by libcurl each time it is about to send the request, on a new or a reused connection.
+ * libcurl sends a request again by itself when a reused connection dies before any response
+ * byte, whatever the method, even after the server read it: a second call is such a resend, and
+ * is refused. Retries are the caller's decision (max_retries), each a new transfer. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port) {
+  vn_transfer *t = (vn_transfer *)ud;
+  (void)primary_ip;
+  (void)local_ip;
+  (void)primary_port;
+  (void)local_port;
+  if (++t->sends > 1) {
+    t->sends = 1;
+    t->failure = FAIL_RESEND;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
+}
+
 /* Reads a Lua file handle's FILE* for an upload part; the handle is anchored by the transfer. */
 static size_t mime_read_file(char *buf, size_t size, size_t nitems, void *arg) {
   size_t n = fread(buf, 1, size * nitems, (FILE *)arg);
@@ -134,13 +220,7 @@ void vn_transfer_finish(vn_transfer *t, CURLcode rc) {
   t->result = rc;
   t->done = 1;
   if (!t->headers_done) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
-  if (t->out) {
-    if (fclose(t->out) != 0 && t->failure == FAIL_NONE) {
-      t->write_errno = errno;
-      t->failure = FAIL_WRITE;
-    }
-    t->out = NULL;
-  }
+  if (t->mode == MODE_FILE) close_output(t, rc == CURLE_OK && t->failure == FAIL_NONE);
 }
 
 /* The transfer at index 1, open: every method but close, cancel, done and ready refuses a closed one. */
@@ -160,10 +240,7 @@ static void transfer_release(lua_State *L, vn_transfer *t) {
   t->closed = 1;
   if (t->eng) t->eng->L = L;   /* removing the handle may call the loop hook */
   vn_engine_remove(t);
-  if (t->out) {
-    fclose(t->out);
-    t->out = NULL;
-  }
+  close_output(t, 0);   /* closed before the body was complete: the old file stays */
   if (t->easy) {
     /* the usual options are all set again by the next transfer: a reset is needed only after
      * options that it would not override (proxy, TLS files, uploads, custom methods), or when
@@ -308,6 +385,7 @@ static void set_shared(lua_State *L, vn_transfer *t) {
   if (t->shared) return;
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  must_set(L, t, curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq), "CURLOPT_PREREQFUNCTION");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
@@ -324,6 +402,7 @@ static void set_usual(lua_State *L, vn_transfer *t, const char *url) {
   curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)t);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(c, CURLOPT_PREREQDATA, t);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
   v = opt_seconds(L, t, 1, "timeout");
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(v * 1000));   /* 0: none */
@@ -703,6 +782,10 @@ static int l_transfer_error(lua_State *L) {
     case FAIL_CANCEL:
       cls = "Error"; code = "cancelled"; msg = "the request was cancelled";
       break;
+    case FAIL_RESEND:
+      cls = "NetworkError"; code = "connection_reset";
+      msg = "the connection died after the request was sent, before any response (not sent again)";
+      break;
     case FAIL_WRITE:
       cls = "Error"; code = "write_error";
       snprintf(buf, sizeof buf, "cannot write the response to %s: %s",
@@ -712,12 +795,17 @@ static int l_transfer_error(lua_State *L) {
     default:
       break;
   }
-  if (!cls) {
+  if (!cls && !t->error_body_cut) {
     cls = vn_class_for_curlcode((int)t->result, &code);
     if (cls && strcmp(cls, "TimeoutError") == 0) {
       curl_off_t pre = 0;   /* zero until a connection (new or reused) was ready for the request */
       curl_easy_getinfo(t->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
       which = pre == 0 && t->status == 0 ? "connect_timeout" : "timeout";
+    }
+    if (cls && t->sends > 0 && t->status == 0 && code && strcmp(code, "connection_reset") == 0) {
+      snprintf(buf, sizeof buf, "the connection died after the request was sent, before any response%s%.180s",
+               t->errbuf[0] ? ": " : "", t->errbuf);
+      msg = buf;
     }
     /* a stream that already gave events and was cut is a broken stream, not a failed request */
     if (cls && t->mode == MODE_SSE && t->nevents > 0 && strcmp(cls, "NetworkError") == 0) {
@@ -746,7 +834,7 @@ static int l_transfer_error(lua_State *L) {
     }
     return 1;
   }
-  if (t->status >= 400) {
+  if (t->status >= 300) {   /* redirects too: never followed, they are failures */
     int base = lua_gettop(L);
     char err[128];
     push_headers(L, t);                                               /* base + 1 */
@@ -759,7 +847,8 @@ static int l_transfer_error(lua_State *L) {
   return 0;
 }
 
-/* t:stats() -> elapsed seconds, events decoded, body bytes received: info()'s hot fields, no table */
+/* t:stats() -> elapsed seconds, events decoded, body bytes received, sends: info()'s hot fields, no
+ * table. sends is 1 once the request went out (0 when no connection was made). */
 static int l_transfer_stats(lua_State *L) {
   vn_transfer *t = check_transfer(L);
   curl_off_t dl = 0;
@@ -768,7 +857,8 @@ static int l_transfer_stats(lua_State *L) {
   if (t->mode == MODE_FILE) dl = t->out_bytes;
   else curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &dl);
   vn_pushint(L, dl);
-  return 3;
+  lua_pushinteger(L, t->sends);
+  return 4;
 }
 
 /* t:info() -> { elapsed, connects, bytes, local_port, primary_ip, events, buffered } */

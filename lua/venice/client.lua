@@ -88,7 +88,7 @@ local function start(client, req, o)
   local co = client._options
   return core.request {
     url = req.url, method = req.method, headers = req.headers, body = req.body, mime = req.mime,
-    timeout = not req.sse and (o.timeout or co.timeout) or nil,
+    timeout = o.timeout or co.timeout,   -- the whole request's, streams included (0: none)
     connect_timeout = o.connect_timeout or co.connect_timeout,
     idle_timeout = req.sse and (o.idle_timeout or co.idle_timeout) or nil,
     sse = req.sse, output = o.output,
@@ -158,8 +158,9 @@ local function result_of(t, kind, o)
 end
 M.result_of = result_of
 
---- Sends one request, with retries; returns the finished transfer and its elapsed seconds (or,
---- for a stream, the transfer with its first event ready) or nil, err. `req` is what
+--- Sends one request, with retries; returns the finished transfer (or, for a stream, the transfer
+--- with its first event ready), its elapsed seconds and the number of attempts, or nil, err. Each
+--- attempt reaches the server at most once: the core refuses libcurl's own resends. `req` is what
 --- request.build made; `o` the per-request options. A stream is never sent again once it has an
 --- event: a retry happens only on a failure before that (an HTTP error status, a failed connection).
 local function perform(client, req, o, wait_for)
@@ -187,7 +188,7 @@ local function perform(client, req, o, wait_for)
           "venice: %s %s -> %d in %.3fs (attempt %d)", req.method, request.redact_url(req.url), t:status(),
           elapsed, attempt)
       end
-      return t, nil, elapsed
+      return t, nil, elapsed, attempt
     end
     t:close()
     retry.failed(client)
@@ -246,13 +247,13 @@ local function call(client, spec, args, params, o)
       return t, perr
     end, o, function(e) return retry.redact(e, req.secrets) end)
   end
-  local t, perr, elapsed = perform(client, req, o, "done")
+  local t, perr, elapsed, attempts = perform(client, req, o, "done")
   if not t then return nil, perr end
   local res, rerr, headers = result_of(t, o.result or spec.result, o)
   local status = t:status()
   t:close()
   if not res then return nil, retry.redact(rerr, req.secrets) end
-  if type(res) == "table" then meta.attach(res, status, headers, elapsed) end
+  if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts) end
   meta.warn_deprecation(client, headers, params)
   return res
 end
@@ -265,13 +266,13 @@ function M.fetch_url(client, url, kind, o)
   local req, err = request.external(ctx, url, o)
   if not req then return nil, err end
   req.secrets = retry.secrets(client._userinfo, request.userinfo(url))
-  local t, perr, elapsed = perform(client, req, o, "done")
+  local t, perr, elapsed, attempts = perform(client, req, o, "done")
   if not t then return nil, perr end
   local res, rerr, headers = result_of(t, kind, o)
   local status = t:status()
   t:close()
   if not res then return nil, retry.redact(rerr, req.secrets) end
-  if type(res) == "table" then meta.attach(res, status, headers, elapsed) end
+  if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts) end
   return res
 end
 

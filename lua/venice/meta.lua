@@ -63,7 +63,7 @@ end
 
 -- `headers` is a table, or the core's header block. `now` (os.time() when the response came;
 -- default: now) anchors resets given as epoch times.
-function M.build(status, headers, elapsed, now)
+function M.build(status, headers, elapsed, now, attempts)
   if type(headers) == "string" then headers = parse_block(headers) end
   headers = headers or {}
   return {
@@ -93,6 +93,7 @@ function M.build(status, headers, elapsed, now)
       total_pages = int(headers["x-pagination-total-pages"]),
     } or nil,
     elapsed = elapsed,
+    attempts = attempts,
   }
 end
 
@@ -128,9 +129,9 @@ function M.warn_deprecation(client, headers, params)
   end
 end
 
-function M.attach(obj, status, headers, elapsed)
+function M.attach(obj, status, headers, elapsed, attempts)
   store[obj] = nil
-  pending[obj] = { status, headers, elapsed, os.time() }
+  pending[obj] = { status, headers, elapsed, os.time(), attempts }
   return obj
 end
 
@@ -140,14 +141,14 @@ function M.set(obj, m)
 end
 
 --- venice.meta(result_or_stream) -> { status, headers, request_id, rate_limit, balance_remaining,
---- deprecation, content_violation, blurred, model, next_cursor, pagination, elapsed }
+--- deprecation, content_violation, blurred, model, next_cursor, pagination, elapsed, attempts }
 function M.of(obj)
   if type(obj) ~= "table" then return nil end
   local m = store[obj]
   if m then return m end
   local p = pending[obj]
   if p then
-    m = M.build(p[1], p[2], p[3], p[4])
+    m = M.build(p[1], p[2], p[3], p[4], p[5])
     pending[obj] = nil
     store[obj] = m
     return m
