@@ -134,6 +134,18 @@ describe("on the wire, against a hostile server", function()
       assert.equal(1, count(p))
     end)
 
+    it("a pooled connection the server closed while idle is replaced, the request sent once", function()
+      local c = client { max_retries = 0 }
+      assert(c.request { path = path "/close-idle" })
+      os.execute("sleep 0.3")
+      local p = path "/ok"
+      local res, err = c.request { method = "POST", path = p, body = { n = 1 } }
+      assert.is_nil(err)
+      assert.is_true(res.ok)
+      assert.equal(1, count(p))
+      assert.equal(1, venice.meta(res).attempts)
+    end)
+
     it("a plain success is one attempt", function()
       local c = client()
       local res = assert(c.request { path = path "/ok" })
@@ -270,6 +282,21 @@ describe("on the wire, against a hostile server", function()
       assert.equal(200000, res.bytes)
       assert.equal(string.rep("N", 200000), read(out))
       assert.same({ "image.bin" }, listing())
+    end)
+
+    it("a JSON answer on a binary request is written the same way", function()
+      local out = dir .. "/answer.json"
+      write(out, "old content")
+      local c = client()
+      local res, err = c.request { path = path "/ok", output = out, result = "binary" }
+      assert.is_nil(err)
+      assert.equal('{"ok":true}', read(out))
+      assert.equal(11, res.bytes)
+      assert.same({ "answer.json" }, listing())
+      res, err = c.request { path = path "/ok", output = dir .. "/missing/answer.json", result = "binary" }
+      assert.is_nil(res)
+      assert.equal("write_failed", err.code)
+      assert.same({ "answer.json" }, listing())
     end)
 
     it("a folder that cannot be written: a write error, nothing left behind", function()

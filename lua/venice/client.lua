@@ -142,13 +142,23 @@ local function result_of(t, kind, o)
   end
   if o.output then
     if not in_file then   -- an empty body, or JSON on a binary operation: the file gets it all the same
-      local f, err = io.open(o.output, "wb")
-      if not f then
+      -- written beside it and renamed over it, as the core does: the old file or the whole new one
+      local tmp = o.output .. ".part-" .. (core.random_bytes(6):gsub(".", function(c)
+        return ("%02x"):format(c:byte())
+      end))
+      local f, err = io.open(tmp, "wb")
+      local ok = f ~= nil
+      if f then
+        ok, err = f:write(body)
+        local closed, cerr = f:close()
+        if ok and not closed then ok, err = false, cerr end
+      end
+      if ok then ok, err = os.rename(tmp, o.output) end
+      if not ok then
+        os.remove(tmp)
         return nil, core.error("Error", { message = "cannot write " .. o.output .. ": " .. tostring(err),
           code = "write_failed", status = t:status(), headers = t:headers() })
       end
-      f:write(body)
-      f:close()
       bytes = #body
     end
     return { path = o.output, bytes = bytes, content_type = ctype }, nil, h

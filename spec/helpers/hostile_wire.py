@@ -10,6 +10,7 @@ Paths (any method):
   /reset-reused...  the first request on a connection is answered as /ok; any later one is read in
                     full and the connection reset with no answer
   /reset...         read in full, then the connection reset with no answer
+  /close-idle...    answered as /ok, then the kept-alive connection is closed 50 ms later
   /redirect/NNN     status NNN with a Location header pointing to /target (never to be requested)
   /processing       an endless run of "102 Processing" interim responses, one every 50 ms
   /error-endless    a 500 whose body never ends; notes the bytes written when the client left
@@ -123,6 +124,12 @@ def handle(sock, cid):
                 reset(sock)
                 return
             answer_ok(sock)
+        elif path.startswith("/close-idle"):
+            answer_ok(sock)
+            time.sleep(0.05)
+            sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+            return
         elif path.startswith("/reset"):
             reset(sock)
             return
