@@ -49,12 +49,16 @@ describe("HTTP status errors", function()
       assert.is_true(err:is(E.Error))
       assert.equal(typ, err.type)
       assert.equal(status, err.status)
-      assert.equal("Something went wrong " .. status, err.message)
+      -- a validation answer names the field and the rule in the message (and err.param)
+      local detail = (status == 400 or status == 422) and ": field: bad" or ""
+      assert.equal("Something went wrong " .. status .. detail, err.message)
+      assert.equal(detail ~= "" and "field" or nil, err.param)
       assert.equal("CODE_" .. status, err.code)
       assert.same({ "bad" }, err.details.field._errors)
       assert.is_string(err.body)
       assert.is_table(err.headers)
-      assert.equal(("venice: %s (%d): Something went wrong %d"):format(class, status, status), tostring(err))
+      assert.equal(("venice: %s (%d): Something went wrong %d%s"):format(class, status, status, detail),
+        tostring(err))
     end)
 
     it(("maps %d in the OpenAI shape to %s"):format(status, class), function()

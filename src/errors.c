@@ -253,6 +253,124 @@ static void vn_push_text_message(lua_State *L, const char *body, size_t len, lon
   lua_pushstring(L, out);
 }
 
+/* Pushes the field an issue's path names, as the SDK's own checks name one ("messages[1].content":
+ * names joined by dots, array positions in brackets counted from 1 as in Lua); returns 0 and pushes
+ * nothing when the path is absent or empty. p: index of the path (a list of names and positions). */
+static int vn_push_issue_field(lua_State *L, int p) {
+  int i, pieces = 0;
+  if (!lua_istable(L, p)) return 0;
+  for (i = 1; i <= 32; i++) {
+    lua_rawgeti(L, p, i);
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+      lua_Number n = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+      if (!(n >= 0 && n < 1e9)) break;
+      lua_pushfstring(L, "[%d]", (int)n + 1);
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+      if (pieces) {
+        lua_pushliteral(L, ".");
+        lua_insert(L, -2);
+        pieces++;
+      }
+    } else {
+      lua_pop(L, 1);
+      break;
+    }
+    pieces++;
+  }
+  if (pieces == 0) return 0;
+  lua_concat(L, pieces);
+  return 1;
+}
+
+/* Venice's validation shape names the field and the rule: {"error": "Invalid request parameters",
+ * "details": {"field": {"_errors": ["rule"]}}, "context": {"issues": [{"path": [...], "message":
+ * "rule"}]}}. Sets err.param (unless set) to the field of the first issue, else of the first field
+ * of details by name, and err.message to "<error>: <field>: <rule>" (with the number of further
+ * issues). e: the error, its message set; d: the decoded body. */
+static void vn_validation_detail(lua_State *L, int e, int d) {
+  int top = lua_gettop(L), field = 0, rule = 0, more = 0;
+  const char *msg;
+  lua_getfield(L, d, "context");                                    /* top+1 */
+  if (lua_istable(L, top + 1)) lua_getfield(L, top + 1, "issues");
+  else lua_pushnil(L);                                              /* top+2 */
+  if (lua_istable(L, top + 2)) {
+    lua_rawgeti(L, top + 2, 1);                                     /* top+3: the first issue */
+    if (lua_istable(L, top + 3)) {
+      lua_getfield(L, top + 3, "message");                          /* top+4 */
+      if (lua_type(L, top + 4) == LUA_TSTRING) rule = top + 4;
+      lua_getfield(L, top + 3, "path");                             /* top+5 */
+      if (vn_push_issue_field(L, top + 5)) field = top + 6;
+      for (;;) {
+        lua_rawgeti(L, top + 2, more + 2);
+        if (lua_isnil(L, -1)) break;
+        lua_pop(L, 1);
+        more++;
+      }
+    }
+  }
+  if (!rule) {
+    lua_settop(L, top);
+    more = 0;
+    field = 0;
+    lua_getfield(L, d, "details");                                  /* top+1 */
+    lua_pushnil(L);                                                 /* top+2: the field so far */
+    lua_pushnil(L);                                                 /* top+3: its rule */
+    if (lua_istable(L, top + 1)) {
+      lua_pushnil(L);
+      while (lua_next(L, top + 1)) {                                /* key top+4, value top+5 */
+        if (lua_type(L, top + 4) == LUA_TSTRING && strcmp(lua_tostring(L, top + 4), "_errors") != 0
+            && lua_istable(L, top + 5)) {
+          lua_getfield(L, top + 5, "_errors");                      /* top+6 */
+          if (lua_istable(L, top + 6)) lua_rawgeti(L, top + 6, 1);
+          else lua_pushnil(L);                                      /* top+7 */
+          if (lua_type(L, top + 7) == LUA_TSTRING && (lua_isnil(L, top + 2)
+              || strcmp(lua_tostring(L, top + 4), lua_tostring(L, top + 2)) < 0)) {
+            lua_pushvalue(L, top + 4);
+            lua_replace(L, top + 2);
+            lua_pushvalue(L, top + 7);
+            lua_replace(L, top + 3);
+          }
+        }
+        lua_settop(L, top + 4);
+      }
+    }
+    if (!lua_isnil(L, top + 3)) {
+      field = top + 2;
+      rule = top + 3;
+    }
+  }
+  if (rule) {
+    lua_getfield(L, e, "message");
+    msg = lua_tostring(L, -1);
+    if (field) {
+      lua_getfield(L, e, "param");
+      if (lua_isnil(L, -1)) {
+        lua_pushvalue(L, field);
+        lua_setfield(L, e, "param");
+      }
+      lua_pop(L, 1);
+    }
+    if (msg && strstr(msg, lua_tostring(L, rule))) {   /* the message is the rule already */
+      if (field && !strstr(msg, lua_tostring(L, field)))
+        lua_pushfstring(L, "%s: %s", lua_tostring(L, field), msg);
+      else
+        lua_pushstring(L, msg);
+    } else if (field) {
+      lua_pushfstring(L, "%s%s%s: %s", msg ? msg : "", msg ? ": " : "", lua_tostring(L, field),
+                      lua_tostring(L, rule));
+    } else {
+      lua_pushfstring(L, "%s%s%s", msg ? msg : "", msg ? ": " : "", lua_tostring(L, rule));
+    }
+    if (more > 0) {
+      lua_pushfstring(L, " (and %d more issue%s)", more, more == 1 ? "" : "s");
+      lua_concat(L, 2);
+    }
+    lua_setfield(L, e, "message");
+  }
+  lua_settop(L, top);
+}
+
 /* Pushes the venice.Error of an HTTP error response. h: index of the headers table (lower-case
  * names); b: of the raw body string; d: of the body as decoded JSON, or nil. Fills message, code,
  * param, details from either of Venice's two shapes:
@@ -300,6 +418,7 @@ void vn_http_error_push(lua_State *L, long status, int h, int b, int d) {
       has_msg = 1;
       lua_getfield(L, d, "details");
       lua_setfield(L, e, "details");
+      if (status == 400 || status == 422) vn_validation_detail(L, e, d);
       lua_getfield(L, d, "context");
       if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "errorCode");

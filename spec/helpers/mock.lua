@@ -123,8 +123,9 @@ function M.port()
 end
 
 -- A blocking request to the server: returns status, decoded body (or the raw
--- text when it is not JSON), headers (lower-case names).
-function M.control(method, path, body)
+-- text when it is not JSON), headers (lower-case names). headers: extra request
+-- headers ({ authorization = "Bearer k" }).
+function M.control(method, path, body, req_headers)
   local host, port = M.url():match("^%a+://([^/:]+):?(%d*)")
   port = tonumber(port) or 80
   local payload = ""
@@ -133,9 +134,12 @@ function M.control(method, path, body)
   c:settimeout(10)
   local ok, err = c:connect(host, port)
   if not ok then c:close(); error("spec.helpers.mock: connect " .. host .. ":" .. port .. ": " .. tostring(err), 2) end
+  local extra = {}
+  for k, v in pairs(req_headers or {}) do extra[#extra + 1] = k .. ": " .. v .. "\r\n" end
   c:send(table.concat {
     method, " ", path, " HTTP/1.1\r\n",
     "Host: ", host, ":", port, "\r\n",
+    table.concat(extra),
     "Connection: close\r\n",
     "Content-Type: application/json\r\n",
     "Content-Length: ", #payload, "\r\n\r\n",

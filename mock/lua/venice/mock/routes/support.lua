@@ -151,7 +151,7 @@ local function issues_for(c, params, as_text, files)
   if not c then return issues end
   for _, f in ipairs(c.required or {}) do
     if params[f] == nil and not (files and files[f]) then
-      issues[#issues + 1] = kit.type_issue({ f }, "string", nil)
+      issues[#issues + 1] = kit.type_issue({ f }, c.types and c.types[f] or "string", nil)
     end
   end
   local checks = as_text and TEXT_TYPES or JSON_TYPES
