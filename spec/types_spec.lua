@@ -57,7 +57,7 @@ end
 local function declarations(text)
   local classes = {}
   local function class(name)
-    classes[name] = classes[name] or { parents = {}, fns = {}, fields = {} }
+    classes[name] = classes[name] or { parents = {}, fns = {}, fields = {}, names = {} }
     return classes[name]
   end
   local locals = {}          -- local X = {} -> the class just declared
@@ -71,6 +71,7 @@ local function declarations(text)
     end
     local fname, optional, ftype = line:match("^%-%-%-@field%s+([%w_]+)(%??)%s+(.+)$")
     if fname and current then
+      current.names[fname] = true
       local params = ftype:match("^fun%(") and fun_params(ftype)
       if params then
         local n, vararg = count_params(params)
@@ -340,10 +341,51 @@ describe("types/venice.lua", function()
     assert.same({}, problems)
   end)
 
+  it("declares every field of what venice.meta, an error and a task hold", function()
+    local function declared(cname, key)
+      local seen, todo = {}, { cname }
+      while #todo > 0 do
+        local c = classes[table.remove(todo)]
+        if c and not seen[c] then
+          seen[c] = true
+          if c.names[key] or c.fns[key] then return true end
+          for _, p in ipairs(c.parents) do todo[#todo + 1] = p end
+        end
+      end
+    end
+    local missing = {}
+    local function check(what, obj, cname)
+      for k in pairs(obj) do
+        if public(k) and not declared(cname, k) then missing[#missing + 1] = ("%s.%s (%s)"):format(what, k, cname) end
+      end
+    end
+    mock.reset()
+    mock.fault("/models", { headers = {
+      ["x-venice-model-deprecation-warning"] = "going away", ["x-venice-model-deprecation-date"] = "2030-01-01",
+      ["x-pagination-page"] = "1", ["x-pagination-total-pages"] = "2", ["x-next-cursor"] = "c",
+      ["x-venice-is-blurred"] = "true", ["x-venice-is-content-violation"] = "false", ["x-venice-model-id"] = "m",
+      ["x-balance-remaining"] = "1.5",
+    } }, 1)
+    local res = assert(client.models.list())
+    local meta = venice.meta(res)
+    check("meta", meta, "venice.Meta")
+    check("meta.rate_limit", meta.rate_limit, "venice.RateLimit")
+    if meta.deprecation then check("meta.deprecation", meta.deprecation, "venice.Deprecation") end
+    mock.fault("/models", { status = 429, retry_after = 1 }, 1)
+    local _, err = client.models.list()
+    check("err", err, "venice.Error")
+    local task = venice.spawn(function() end)
+    for k in pairs(task) do
+      if public(k) and k ~= "co" and not declared("venice.Task", k) then missing[#missing + 1] = "task." .. k end
+    end
+    table.sort(missing)
+    assert.same({}, missing)
+  end)
+
   it("fails on a function the declarations lack, and on a wrong number of parameters", function()
     problems = {}
     local fake = { known = function(a) return a end, extra = function() end }
-    classes["spec.Fake"] = { parents = {}, fns = { known = { 2, false } }, fields = {} }
+    classes["spec.Fake"] = { parents = {}, fns = { known = { 2, false } }, fields = {}, names = {} }
     compare("fake", fake, "spec.Fake")
     classes["spec.Fake"] = nil
     table.sort(problems)

@@ -99,6 +99,13 @@
 ---@field remaining_tokens? integer
 ---@field reset_tokens? number seconds until the token window resets
 
+---A model's deprecation notice (Venice's x-venice-model-deprecation-* headers).
+---@class venice.Deprecation
+---@field warning string
+---@field date? string the date the model goes away
+---@field deprecated? boolean
+---@field replacement? string the model to move to
+
 ---The HTTP facts of a result, a stream or an error: venice.meta(x).
 ---@class venice.Meta
 ---@field status integer
@@ -106,13 +113,14 @@
 ---@field request_id? string
 ---@field rate_limit venice.RateLimit
 ---@field balance_remaining? number
----@field deprecation? { warning: string, date?: string } the model is scheduled for deprecation
+---@field deprecation? venice.Deprecation the model is scheduled for deprecation
 ---@field content_violation? boolean
 ---@field blurred? boolean
 ---@field model? { id?: string, name?: string }
 ---@field next_cursor? string
 ---@field pagination? { page?: integer, limit?: integer, total?: integer, total_pages?: integer }
 ---@field elapsed? number seconds the request took
+---@field attempts? integer the times the request was sent (1 + retries)
 
 ---Every failure. `tostring(err)` gives one line such as
 ---`venice: RateLimitError (429): Too many requests (retry after 2s)`. Never holds the API key.
@@ -129,6 +137,7 @@
 ---@field headers? table<string, string> the response headers (lower-case names)
 ---@field body? string the raw response body (capped)
 ---@field timeout? "timeout"|"connect_timeout"|"idle_timeout" (TimeoutError) which limit fired
+---@field attempts? integer the times the request was sent (1 + retries)
 local Error = {}
 
 ---Whether this error is of `class` or of a class under it: `err:is(venice.errors.APIError)`.
