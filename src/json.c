@@ -64,9 +64,7 @@ static void push_array_mt(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &array_mt_key);
 }
 
-/* ------------------------------------------------------------------ */
-/* Decoder                                                             */
-/* ------------------------------------------------------------------ */
+/* {==================== the decoder ==================== */
 
 typedef struct {
   lua_State *L;
@@ -589,9 +587,9 @@ fail:
   return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Encoder                                                             */
-/* ------------------------------------------------------------------ */
+/* }==================== */
+
+/* {==================== the encoder ==================== */
 
 /* Owner of the heap buffer while Lua calls that may raise are made: its
  * __gc frees the buffer if a memory error unwinds past us. */
@@ -1073,9 +1071,9 @@ int vn_json_encode(lua_State *L, int idx, char *err, size_t errlen) {
   return json_encode_at(L, idx, err, errlen, NULL, 0);
 }
 
-/* ------------------------------------------------------------------ */
-/* Lua functions                                                       */
-/* ------------------------------------------------------------------ */
+/* }==================== */
+
+/* {==================== the Lua functions ==================== */
 
 static int l_json_decode(lua_State *L) {
   size_t len;
@@ -1124,3 +1122,5 @@ void vn_json_open(lua_State *L) {
   push_array_mt(L);
   lua_setfield(L, -2, "array_mt");
 }
+
+/* }==================== */
