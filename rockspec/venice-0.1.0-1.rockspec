@@ -33,7 +33,7 @@ build = {
       -- libcurl and libcrypto are opened on first use (src/curlapi.c, src/sslapi.c): their
       -- headers are needed, not a link
       sources = { "src/core.c", "src/errors.c", "src/engine.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c", "src/random.c",
-                  "src/keccak.c", "src/sslapi.c", "src/crypto.c" },
+                  "src/keccak.c", "src/sslapi.c", "src/crypto.c", "src/base64.c" },
       libraries = { "dl" },
       incdirs = { "src", "$(CURL_INCDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },
@@ -43,6 +43,7 @@ build = {
     ["venice.client"] = "lua/venice/client.lua",
     ["venice.conversation"] = "lua/venice/conversation.lua",
     ["venice.endpoints"] = "lua/venice/endpoints.lua",
+    ["venice.images"] = "lua/venice/images.lua",
     ["venice.jobs"] = "lua/venice/jobs.lua",
     ["venice.limiter"] = "lua/venice/limiter.lua",
     ["venice.meta"] = "lua/venice/meta.lua",

@@ -3,6 +3,7 @@
 #include "sse.h"
 #include "json.h"
 #include "random.h"
+#include "base64.h"
 #include "curlapi.h"
 #include <string.h>
 
@@ -97,6 +98,7 @@ int luaopen_venice_core(lua_State *L) {
   vn_json_open(L);
   vn_transfer_open(L);
   vn_random_open(L);
+  vn_base64_open(L);
   vn_keccak_open(L);
   vn_crypto_open(L);
 

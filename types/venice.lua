@@ -1211,6 +1211,15 @@ function ns_x402.transactions_pages(walletAddress, params, opts) end
 
 -- Helpers above the endpoints (docs/helpers.md).
 
+---Writes the images of a result (images.generate's base64 `images`, images.generations' `data`,
+---or a binary answer) to files named with the extension of each image's own format. A folder
+---gets <id>.<ext> (numbered when several); a file path is used as it is for one image.
+---@param result table the result of an image operation
+---@param dir_or_path string an existing folder, a path ending in "/", or a file path
+---@return string[]|nil paths the files written
+---@return venice.Error|nil err a ValidationError (no image, bad base64: param names the item) or an Error (code "image_file")
+function ns_images.save(result, dir_or_path) end
+
 ---Every page of GET /api_keys/rate_limits/log (one page: the API sends the last 50 entries).
 ---@param params? table
 ---@param opts? venice.PageOptions
@@ -1505,6 +1514,7 @@ function Client:with_options(options) end
 ---@field Error venice.ErrorClass the base class (venice.errors.Error)
 ---@field Stream table the venice.Stream metatable
 ---@field json { encode: (fun(v: any): string|nil, venice.Error|nil), decode: (fun(s: string): any, string|nil), null: venice.Null } the SDK's JSON codec (integers stay integers)
+---@field base64 { encode: (fun(s: string): string), decode: (fun(s: string): string|nil, venice.Error|nil) } RFC 4648 base64 in C; decode is strict (standard alphabet, padding, no whitespace) and gives nil and a ValidationError (code "invalid_base64", offset) otherwise
 ---@field conversation venice.ConversationModule
 ---@field tee venice.TeeModule private inference (docs/tee.md)
 local venice = {}

@@ -483,6 +483,7 @@ local function make(opts, from, level)
   require("venice.jobs").attach(client)
   require("venice.tools").attach(client)
   require("venice.tee").attach(client)
+  require("venice.images").attach(client)
   return client
 end
 

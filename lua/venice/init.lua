@@ -63,6 +63,20 @@ if not ok then error(core_missing(core), 2) end
 
 local tasks = require "venice.tasks"
 
+--- venice.base64.decode(s) -> bytes | nil, ValidationError (strict RFC 4648: the standard alphabet,
+--- padding required, nothing else; err.offset is where the text goes wrong).
+local function base64_decode(s)
+  if type(s) ~= "string" then error("venice.base64.decode: a string is required, got " .. type(s), 2) end
+  local bytes, why, offset = core.base64_decode(s)
+  if bytes then return bytes end
+  return nil, core.error("ValidationError", { message = why, code = "invalid_base64", offset = offset })
+end
+
+local function base64_encode(s)
+  if type(s) ~= "string" then error("venice.base64.encode: a string is required, got " .. type(s), 2) end
+  return core.base64_encode(s)
+end
+
 --- venice.json.encode(v) -> JSON text | nil, ValidationError (err.param: the path of the value
 --- that cannot be encoded, such as "messages[2].content": a string that is not valid UTF-8, NaN,
 --- an infinity, a function, a cycle).
@@ -88,6 +102,7 @@ local M = {
   sleep = tasks.sleep,
   array = core.json_array,
   json = { encode = json_encode, decode = core.json_decode, null = core.null },
+  base64 = { encode = base64_encode, decode = base64_decode },
 }
 
 --- venice.new(options) -> client

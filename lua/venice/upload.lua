@@ -146,38 +146,8 @@ end
 
 --{==================== base64 ====================
 
-local ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local pairs_of   -- 12-bit value -> two characters, built on first use
-
---- Base64 (RFC 4648, with padding) of a string.
-function M.base64(s)
-  if not pairs_of then
-    pairs_of = {}
-    for i = 0, 4095 do
-      local a, b = floor(i / 64) + 1, i % 64 + 1
-      pairs_of[i] = ALPHABET:sub(a, a) .. ALPHABET:sub(b, b)
-    end
-  end
-  local out, n = {}, 0
-  local len = #s
-  local full = len - len % 3
-  local byte = string.byte
-  for i = 1, full, 3 do
-    local a, b, c = byte(s, i, i + 2)
-    local v = a * 65536 + b * 256 + c
-    n = n + 1
-    out[n] = pairs_of[floor(v / 4096)] .. pairs_of[v % 4096]
-  end
-  local rest = len - full
-  if rest > 0 then
-    local a, b = byte(s, full + 1, full + 2)
-    local v = a * 65536 + (b or 0) * 256
-    local s4 = pairs_of[floor(v / 4096)] .. pairs_of[v % 4096]
-    n = n + 1
-    out[n] = rest == 1 and (s4:sub(1, 2) .. "==") or (s4:sub(1, 3) .. "=")
-  end
-  return table.concat(out)
-end
+--- Base64 (RFC 4648, with padding) of a string (the C core's encoder).
+M.base64 = require("venice.core").base64_encode
 
 --}====================
 
