@@ -40,7 +40,7 @@ BINDIR      ?= $(PREFIX)/bin
 
 BUILD       := build/$(LUA_VERSION)
 SRC         := src/core.c src/errors.c src/engine.c src/transfer.c src/curlapi.c src/sse.c src/json.c src/random.c \
-               src/keccak.c src/sslapi.c src/crypto.c src/base64.c
+               src/keccak.c src/sslapi.c src/crypto.c src/base64.c src/tdx.c
 HDR         := $(wildcard src/*.h)
 MODULE      := $(BUILD)/venice/core.so
 ALL_CFLAGS   = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARNINGS) $(CFLAGS) \

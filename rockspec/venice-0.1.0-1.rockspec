@@ -33,7 +33,7 @@ build = {
       -- libcurl and libcrypto are opened on first use (src/curlapi.c, src/sslapi.c): their
       -- headers are needed, not a link
       sources = { "src/core.c", "src/errors.c", "src/engine.c", "src/transfer.c", "src/curlapi.c", "src/sse.c", "src/json.c", "src/random.c",
-                  "src/keccak.c", "src/sslapi.c", "src/crypto.c", "src/base64.c" },
+                  "src/keccak.c", "src/sslapi.c", "src/crypto.c", "src/base64.c", "src/tdx.c" },
       libraries = { "dl" },
       incdirs = { "src", "$(CURL_INCDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },
@@ -51,6 +51,7 @@ build = {
     ["venice.stream"] = "lua/venice/stream.lua",
     ["venice.tasks"] = "lua/venice/tasks.lua",
     ["venice.tee"] = "lua/venice/tee.lua",
+    ["venice.tee_verify"] = "lua/venice/tee_verify.lua",
     ["venice.tools"] = "lua/venice/tools.lua",
     ["venice.upload"] = "lua/venice/upload.lua",
     ["venice.uv"] = "lua/venice/uv.lua",

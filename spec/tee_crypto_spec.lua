@@ -111,8 +111,9 @@ describe("core.tee_key", function()
       if type(v) == "string" then assert.is_true(name == "__metatable" or name == "__name") end
     end
     -- the userdata carries no Lua values of its own
-    if debug.getuservalue then
-      local uv = debug.getuservalue(k)
+    local getuservalue = rawget(debug, "getuservalue")
+    if getuservalue then
+      local uv = getuservalue(k)
       assert.is_true(uv == nil or (type(uv) == "table" and next(uv) == nil))
     end
     -- every value a method returns is the public key, a plaintext, a signature or a flag

@@ -101,6 +101,7 @@ int luaopen_venice_core(lua_State *L) {
   vn_base64_open(L);
   vn_keccak_open(L);
   vn_crypto_open(L);
+  vn_tdx_open(L);
 
   luaL_newmetatable(L, DECODER_MT);
   luaL_newlib(L, decoder_methods);

@@ -17,6 +17,7 @@ VN_HIDDEN void vn_keccak_open(lua_State *L);
 /* crypto.c, tdx.c: private inference (libcrypto opened on first use, sslapi.h); register their
  * functions into the module at top. */
 VN_HIDDEN void vn_crypto_open(lua_State *L);
+VN_HIDDEN void vn_tdx_open(lua_State *L);
 
 #endif
 
@@ -55,5 +56,6 @@ VN_HIDDEN void vn_keccak_open(lua_State *L);
 /* crypto.c, tdx.c: private inference (libcrypto opened on first use, sslapi.h); register their
  * functions into the module at top. */
 VN_HIDDEN void vn_crypto_open(lua_State *L);
+VN_HIDDEN void vn_tdx_open(lua_State *L);
 
 #endif
