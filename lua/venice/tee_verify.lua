@@ -152,23 +152,20 @@ end
 
 --{==================== the report ====================
 
-local Report = {}
-Report.__index = Report
-
 local function new_report(level)
-  return setmetatable({ ok = false, level = level, checks = {} }, Report)
+  return { ok = false, level = level, checks = {} }
 end
 
--- Records a check; on failure raises the TeeError (never returns).
-function Report:check(name, ok, fail_message, detail)
+-- Records a check in the report; on failure raises the TeeError (never returns).
+local function check(report, name, ok, fail_message, detail)
   local c = { name = name, ok = ok and true or false, detail = detail }
   if not ok then c.message = fail_message end
-  self.checks[#self.checks + 1] = c
+  report.checks[#report.checks + 1] = c
   if not ok then
-    self.ok = false
-    self.failed = name
+    report.ok = false
+    report.failed = name
     error(verror("TeeError", ("attestation check '%s' failed: %s"):format(name, fail_message),
-      { check = name, report = self }), 0)
+      { check = name, report = report }), 0)
   end
 end
 
@@ -368,22 +365,22 @@ function M.verify(att, opts)
   local q, perr
   if raw then q, perr = core.tdx_quote(raw) end
   if q and not q.padding_zero then q, perr = nil, "the quote has non-zero bytes after its signature data" end
-  r:check("quote", q ~= nil, (qerr or (not raw and "the quote is not hex") or perr or "unreadable")
+  check(r, "quote", q ~= nil, (qerr or (not raw and "the quote is not hex") or perr or "unreadable")
     .. ": ask the server for a fresh attestation")
 
-  r:check("tdx_v4", q.version == 4 and q.attestation_key_type == 2 and q.tee_type == 0x81,
+  check(r, "tdx_v4", q.version == 4 and q.attestation_key_type == 2 and q.tee_type == 0x81,
     ("the quote is not a TDX v4 ECDSA-P256 quote (version %d, key type %d, TEE type 0x%x)")
       :format(q.version, q.attestation_key_type, q.tee_type))
 
   local want_nonce = opts.nonce and opts.nonce:lower()
   local echo = att.nonce or att.request_nonce
-  r:check("nonce", want_nonce ~= nil and type(echo) == "string" and echo:lower() == want_nonce,
+  check(r, "nonce", want_nonce ~= nil and type(echo) == "string" and echo:lower() == want_nonce,
     want_nonce == nil and "pass opts.nonce, the nonce sent with the request, to check the attestation is fresh"
       or "the attestation does not echo the nonce sent: it may be a replay; request a new one")
 
   local addr = hexbytes(att.signing_address, 20)
   local expect = addr and (addr .. ("\0"):rep(12) .. fromhex(want_nonce))
-  r:check("report_data", expect ~= nil and q.report_data == expect,
+  check(r, "report_data", expect ~= nil and q.report_data == expect,
     addr and "the quote's REPORTDATA is not signing_address || 12 zero bytes || nonce: the quote was not made "
       .. "for this key and nonce" or "the attestation has no signing_address of 20 bytes",
     { report_data = tohex(q.report_data) })
@@ -392,13 +389,13 @@ function M.verify(att, opts)
   for _, k in ipairs(candidate_keys(att)) do
     if address_of(k) == addr then pub = k break end
   end
-  r:check("signing_address", pub ~= nil,
+  check(r, "signing_address", pub ~= nil,
     "no public key of the attestation has the Keccak-256 address " .. "0x" .. tohex(addr)
       .. ": the key is not bound to the enclave; do not encrypt to it")
   r.signing_address = "0x" .. tohex(addr)
   r.public_key = pub
 
-  r:check("debug", q.td_attributes:byte(1) % 2 == 0,
+  check(r, "debug", q.td_attributes:byte(1) % 2 == 0,
     "the TD's debug bit (TDATTRIBUTES.DEBUG) is set: its memory is readable by the host; do not use it")
   r.td_attributes = tohex(q.td_attributes)
   r.mrtd = tohex(q.mrtd)
@@ -410,7 +407,7 @@ function M.verify(att, opts)
   end
 
   -- full: the quote's own signatures and certificates ------------------------------------------
-  r:check("quote_signature", core.ecdsa_verify("P-256", q.attestation_key, core.sha256(q.signed), q.signature),
+  check(r, "quote_signature", core.ecdsa_verify("P-256", q.attestation_key, core.sha256(q.signed), q.signature),
     "the quote's ECDSA-P256 signature by its attestation key does not verify: the quote was altered")
 
   local root_pem = opts.root_ca or M.INTEL_SGX_ROOT_CA
@@ -418,7 +415,7 @@ function M.verify(att, opts)
   local root = roots and roots[1]
   local root_info = root and core.x509_info(root)
   local pinned = opts.root_ca == nil
-  r:check("root_ca", root_info ~= nil and (not pinned or tohex(root_info.sha256) == M.INTEL_SGX_ROOT_CA_SHA256),
+  check(r, "root_ca", root_info ~= nil and (not pinned or tohex(root_info.sha256) == M.INTEL_SGX_ROOT_CA_SHA256),
     "the root CA is not a readable certificate" .. (pinned and " with the pinned SHA-256" or ""))
   r.root_ca = pinned and "Intel SGX Root CA (pinned)" or root_info.subject
 
@@ -427,12 +424,12 @@ function M.verify(att, opts)
   local chain_ok, chain_why = false, cerr or ("the quote carries certification data of type "
     .. tostring(q.pck_certification_type or q.certification_type) .. ", not a PCK certificate chain")
   if certs then chain_ok, chain_why = verify_chain(certs, root, now) end
-  r:check("pck_chain", chain_ok, "the PCK certificate chain does not lead to the "
+  check(r, "pck_chain", chain_ok, "the PCK certificate chain does not lead to the "
     .. (pinned and "Intel SGX Root CA" or "given root CA") .. " at " .. utc(now) .. ": " .. tostring(chain_why))
-  r:check("qe_report_signature", core.x509_verify_signature(certs[1], core.sha256(q.qe_report), q.qe_report_signature),
+  check(r, "qe_report_signature", core.x509_verify_signature(certs[1], core.sha256(q.qe_report), q.qe_report_signature),
     "the QE report's signature by the PCK certificate does not verify: the quote was altered")
 
-  r:check("qe_report_data", q.qe.report_data == core.sha256(q.attestation_key .. q.qe_auth_data) .. ("\0"):rep(32),
+  check(r, "qe_report_data", q.qe.report_data == core.sha256(q.attestation_key .. q.qe_auth_data) .. ("\0"):rep(32),
     "the QE report does not bind the quote's attestation key (SHA-256(key || QE auth data) differs)")
 
   -- full: Intel's collateral -------------------------------------------------------------------
@@ -452,13 +449,13 @@ function M.verify(att, opts)
     same = cc ~= nil and #cc == #certs
     for i = 1, same and #cc or 0 do same = same and cc[i] == certs[i] end
   end
-  r:check("collateral", col ~= nil and same, col == nil and ("level \"full\" needs Intel's collateral for the "
+  check(r, "collateral", col ~= nil and same, col == nil and ("level \"full\" needs Intel's collateral for the "
     .. "TCB status: pass opts.collateral (TCB info and QE identity from Intel's PCS or a PCCS), or verify at "
     .. "level \"baseline\"") or "the collateral's pck_certificate_chain is not the quote's: it was fetched for "
     .. "another platform")
 
   local pck = core.x509_info(certs[1])
-  r:check("pck_certificate", pck ~= nil and pck.sgx ~= nil and type(pck.sgx.fmspc) == "string"
+  check(r, "pck_certificate", pck ~= nil and pck.sgx ~= nil and type(pck.sgx.fmspc) == "string"
     and type(pck.sgx.pcesvn) == "number" and type(pck.sgx.tcb) == "table" and #pck.sgx.tcb == 16,
     "the PCK certificate has no readable Intel SGX extension (FMSPC, PCESVN, TCB components)")
   r.fmspc = tohex(pck.sgx.fmspc)
@@ -475,7 +472,7 @@ function M.verify(att, opts)
       tcb_info, terr = nil, "the TCB info is for another PCE ID"
     end
   end
-  r:check("tcb_info", tcb_info ~= nil, tostring(terr))
+  check(r, "tcb_info", tcb_info ~= nil, tostring(terr))
 
   local qe_id, qerr2 = signed_item(col.qe_identity, col.qe_identity_signature, col.qe_identity_issuer_chain, root,
     now, "the QE identity")
@@ -505,7 +502,7 @@ function M.verify(att, opts)
       if not qe_status then qe_id, qerr2 = nil, "the quoting enclave's ISVSVN is below every level of its identity" end
     end
   end
-  r:check("qe_identity", qe_id ~= nil, tostring(qerr2))
+  check(r, "qe_identity", qe_id ~= nil, tostring(qerr2))
   r.qe_tcb_status = qe_status
 
   -- revocation: the PCK CRL (PCK certificate) and the root CA CRL (the intermediate CA), when given
@@ -519,7 +516,7 @@ function M.verify(att, opts)
       local ic, ierr = chain_of(col.pck_crl_issuer_chain)
       if ic then ok, why = verify_chain(ic, root, now) else ok, why = false, "pck_crl_issuer_chain: " .. ierr end
     end
-    r:check("pck_revocation", ok, "the PCK certificate chain fails against the collateral's CRLs: " .. tostring(why))
+    check(r, "pck_revocation", ok, "the PCK certificate chain fails against the collateral's CRLs: " .. tostring(why))
   end
 
   -- the TDX module: identity by its major version TEE_TCB_SVN[1], status by TEE_TCB_SVN[0]
@@ -554,7 +551,7 @@ function M.verify(att, opts)
       module_ok, module_status = true, "UpToDate"
     end
   end
-  r:check("tdx_module", module_ok, tostring(module_why))
+  check(r, "tdx_module", module_ok, tostring(module_why))
   r.tdx_module_tcb_status = module_status
 
   -- the platform's TCB level and the combined status
@@ -571,7 +568,7 @@ function M.verify(att, opts)
   local allowed = {}
   for _, s in ipairs(M.DEFAULT_ALLOWED_TCB) do allowed[s] = true end
   for _, s in ipairs(opts.allow_tcb or {}) do allowed[s] = true end
-  r:check("tcb_status", status ~= nil and allowed[status] == true, status == nil
+  check(r, "tcb_status", status ~= nil and allowed[status] == true, status == nil
     and "no TCB level of the TCB info matches the platform's (Unrecognized): the platform is not supported"
     or ("the platform's TCB status is %s%s: its firmware or configuration needs updates; pass allow_tcb = { %q } "
       .. "to accept it anyway"):format(status, lvl.advisoryIDs and type(lvl.advisoryIDs) == "table"
