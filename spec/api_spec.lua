@@ -5,17 +5,14 @@
 local venice = require "venice"
 local endpoints = require "venice.endpoints"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
 local PNG = "\137PNG\r\n\26\n\0\0\0\13IHDR\0\0\0\1\0\0\0\1\8\0\0\0\0\58\126\155\85\0\0\0\10IDAT"
   .. "\120\1\99\96\0\0\0\2\0\1\115\117\1\24\0\0\0\0IEND\174\66\96\130"
 local WALLET = "0x" .. ("ab"):rep(20)
 local SIWX = { headers = { ["SIGN-IN-WITH-X"] = "siwx-test-payload" } }
 
-local function client(extra)
-  local o = { api_key = "test-key", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return venice.new(o)
-end
+local client = helpers.client
 
 local function last(path)
   local r = mock.last_request(path)

@@ -4,20 +4,11 @@
 
 local venice = require "venice"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
-local function client(extra)
-  local o = { api_key = "test-key", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return venice.new(o)
-end
+local client = helpers.client
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helpers.read_file
 
 local function exists(path)
   local f = io.open(path, "rb")

@@ -7,15 +7,9 @@
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 
 local endpoints = require "venice.endpoints"
+local helpers = require "spec.helpers"
 
-local function readfile(path)
-  if not path then return nil end
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local readfile = helpers.read_file
 
 local YAML_PATH = os.getenv("VENICE_OPENAPI") or "spec/fixtures/venice-openapi.yaml"
 local API_MD_PATH = os.getenv("VENICE_API_MD") or "spec/fixtures/API.md"

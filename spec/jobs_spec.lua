@@ -4,12 +4,9 @@
 local venice = require "venice"
 local core = require "venice.core"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
-local function client(extra)
-  local o = { api_key = "test-key", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return venice.new(o)
-end
+local client = helpers.client
 
 local function job_opts(h)
   return { headers = h }

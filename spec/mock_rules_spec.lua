@@ -4,14 +4,13 @@
 -- server refuses it.
 
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 local cjson = require "cjson"
 
 local ROOT = "."
 local LUA = "lua5.4"
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local sh_quote = helpers.sh_quote
 
 -- Runs a call in a fresh Lua process whose venice.endpoints is a copy of the real table with
 -- one entry changed by `mutation` (Lua source of a function(E)); returns what the call gave:

@@ -6,17 +6,14 @@ local venice = require "venice"
 local upload = require "venice.upload"
 local multipart = require "venice.mock.multipart"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
 local PNG = "\137PNG\r\n\26\n\0\0\0\13IHDR\0\0\0\1\0\0\0\1\8\0\0\0\0\58\126\155\85\0\0\0\10IDAT"
   .. "\120\1\99\96\0\0\0\2\0\1\115\117\1\24\0\0\0\0IEND\174\66\96\130"
 local JPEG = "\255\216\255\224\0\16JFIF\0\1\1\0\0\1\0\1\0\0\255\217"
 local WAV = "RIFF\36\0\0\0WAVEfmt \16\0\0\0\1\0\1\0\64\31\0\0\128\62\0\0\2\0\16\0data\0\0\0\0"
 
-local function client(extra)
-  local o = { api_key = "test-key", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return venice.new(o)
-end
+local client = helpers.client
 
 -- djb2 mod 2^32, as the server computes it
 local function hash(s)

@@ -4,15 +4,12 @@
 
 local venice = require "venice"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
 local WALLET = "0x" .. ("cd"):rep(20)
 local SIWX = { headers = { ["SIGN-IN-WITH-X"] = "siwx" } }
 
-local function client(extra)
-  local o = { api_key = "test-key", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return venice.new(o)
-end
+local client = helpers.client
 
 describe("pagers", function()
   before_each(function() mock.reset() end)

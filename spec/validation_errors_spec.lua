@@ -3,12 +3,10 @@
 -- field into err.param and the field and the rule into err.message, from either of Venice's two
 -- error shapes.
 
-local venice = require "venice"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
-local function client()
-  return venice.new { api_key = "test-key", base_url = mock.url(), max_retries = 0 }
-end
+local client = helpers.client
 
 describe("a 400 from the local server", function()
   before_each(function() mock.reset() end)
@@ -80,10 +78,7 @@ describe("the SDK's error for a 400", function()
       return err
     end
     -- a capture of Venice's answer: details and context.issues
-    local f = assert(io.open("spec/fixtures/error-invalid-request.json", "rb"))
-    local captured = f:read("*a")
-    f:close()
-    local err = fail_with(captured)
+    local err = fail_with(assert(helpers.read_file("spec/fixtures/error-invalid-request.json")))
     assert.equal("messages", err.param)
     assert.equal("Invalid request parameters: messages: Only one image URL is allowed and it must be"
       .. " in the last message.", err.message)

@@ -1,7 +1,7 @@
 -- Loaded by busted before the specs: finds the build of venice.core for the running Lua.
 local version = jit and "jit" or _VERSION:match("%d+%.%d+")
 package.cpath = ("build/%s/?.so;"):format(version) .. package.cpath
-package.path = "lua/?.lua;lua/?/init.lua;mock/lua/?.lua;./?.lua;" .. package.path
+package.path = "lua/?.lua;lua/?/init.lua;mock/lua/?.lua;./?.lua;./?/init.lua;" .. package.path
 
 -- luv once for the whole run: busted drops the modules a spec file loaded when the file ends, and
 -- luv closes its loop when its module is collected, leaving the next file that loads it a closed
