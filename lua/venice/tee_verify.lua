@@ -103,25 +103,11 @@ local function band_bytes(a, b)
   return table.concat(out)
 end
 
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local q1, q2 = math.floor(n / 262144) % 64, math.floor(n / 4096) % 64
-    local q3, q4 = math.floor(n / 64) % 64, n % 64
-    out[#out + 1] = B64:sub(q1 + 1, q1 + 1) .. B64:sub(q2 + 1, q2 + 1)
-      .. (b and B64:sub(q3 + 1, q3 + 1) or "=") .. (c and B64:sub(q4 + 1, q4 + 1) or "=")
-  end
-  return table.concat(out)
-end
-
 -- The PEM text of DER certificates as Intel's services write it: 64-character lines, LF.
 local function canonical_pem(ders)
   local out = {}
   for _, der in ipairs(ders) do
-    local b = base64(der)
+    local b = core.base64_encode(der)
     out[#out + 1] = "-----BEGIN CERTIFICATE-----\n"
     for i = 1, #b, 64 do out[#out + 1] = b:sub(i, i + 63) .. "\n" end
     out[#out + 1] = "-----END CERTIFICATE-----\n"
