@@ -1,13 +1,9 @@
 -- The transport and the first endpoints against the local server.
 local venice = require "venice"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
-local function client(opts)
-  opts = opts or {}
-  opts.api_key = opts.api_key or "sk-test-key"
-  opts.base_url = opts.base_url or mock.url()
-  return venice.new(opts)
-end
+local client = helpers.client
 
 local function msgs(text)
   return { { role = "user", content = text or "hello" } }
@@ -27,7 +23,7 @@ describe("chat.completions.create", function()
     local r = reqs[1]
     assert.equal("POST", r.method)
     assert.equal("/api/v1/chat/completions", r.path)
-    assert.equal("Bearer sk-test-key", r.headers.authorization)
+    assert.equal("Bearer " .. helpers.API_KEY, r.headers.authorization)
     assert.equal("application/json", r.headers["content-type"])
     assert.matches("^venice%-lua/%d+%.%d+%.%d+ %(", r.headers["user-agent"])
     assert.matches("gzip", r.headers["accept-encoding"])

@@ -1,19 +1,12 @@
 -- Every failure maps to its venice.Error class, from both of Venice's error shapes.
 local venice = require "venice"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 local E = venice.errors
 
-local function client(opts)
-  opts = opts or {}
-  opts.api_key = opts.api_key or "sk-test-key"
-  opts.base_url = opts.base_url or mock.url()
-  if opts.max_retries == nil then opts.max_retries = 0 end
-  return venice.new(opts)
-end
+local client = helpers.client
 
-local function chat(c, o)
-  return c.chat.completions.create({ model = "m", messages = { { role = "user", content = "x" } } }, o)
-end
+local chat = helpers.chat
 
 local STATUSES = {
   { 400, "ValidationError", "invalid_request_error" },

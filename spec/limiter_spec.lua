@@ -3,17 +3,11 @@ local venice = require "venice"
 local core = require "venice.core"
 local limiter = require "venice.limiter"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
-local function client(opts)
-  opts = opts or {}
-  opts.api_key = "sk-test-key"
-  opts.base_url = mock.url()
-  return venice.new(opts)
-end
+local client = helpers.client
 
-local function chat(c, o)
-  return c.chat.completions.create({ model = "m", messages = { { role = "user", content = "x" } } }, o)
-end
+local chat = helpers.chat
 
 local function chat_requests() return mock.requests("/chat/completions") end
 
@@ -61,7 +55,8 @@ describe("requests_per_minute", function()
 
   it("counts retries as requests", function()
     mock.fault("/chat/completions", { status = 503 }, 1)
-    local c = require("venice.retry").tune(client { requests_per_minute = 300 }, { backoff_base = 0.001 })
+    local c = require("venice.retry").tune(client { requests_per_minute = 300, max_retries = 2 },
+      { backoff_base = 0.001 })
     assert(chat(c))
     local reqs = chat_requests()
     assert.equal(2, #reqs)

@@ -1,16 +1,11 @@
 -- Streams against the local server: every shape of event stream, failures mid-way, closing.
 local venice = require "venice"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 local socket = require "socket"
 local json = venice.json
 
-local function client(opts)
-  opts = opts or {}
-  opts.api_key = "sk-test"
-  opts.base_url = mock.url()
-  if opts.max_retries == nil then opts.max_retries = 0 end
-  return venice.new(opts)
-end
+local client = helpers.client
 
 local function params(text, extra)
   local p = { model = "llama-3.3-70b", messages = { { role = "user", content = text or "alpha beta gamma" } } }

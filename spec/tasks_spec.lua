@@ -1,14 +1,10 @@
 -- Many requests and streams at once in one Lua state: tasks, poll, run, callbacks, cancel.
 local venice = require "venice"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 local socket = require "socket"
 
-local function client(opts)
-  opts = opts or {}
-  opts.api_key = "sk-test"
-  opts.base_url = mock.url()
-  return venice.new(opts)
-end
+local client = helpers.client
 
 local msgs = { { role = "user", content = "one two three four five six seven eight nine ten" } }
 

@@ -2,7 +2,7 @@
 --
 --   local helpers = require "spec.helpers"
 --   local c = helpers.client { timeout = 5 }   -- venice.new against the local server, no retries
---   local res, err = helpers.chat(c, "hello", opts)
+--   local res, err = helpers.chat(c, opts, "hello")
 --   local text = helpers.read_file(path)      -- the whole file, or nil
 --   local path = helpers.tmpname()            -- a fresh path, nothing created there
 --   os.execute("cat " .. helpers.sh_quote(path))
@@ -23,11 +23,15 @@ function M.client(opts)
   return require("venice").new(o)
 end
 
---- A chat completion of one user message (`text`, default "x") with model "m" (or params.model);
--- params are merged into the request body, opts are the call's options.
-function M.chat(c, text, opts, params)
-  local body = { model = "m", messages = { { role = "user", content = text or "x" } } }
-  for k, v in pairs(params or {}) do body[k] = v end
+--- A chat completion with model "m" and one user message: params is its text (default "x") or a
+-- table of fields for the body (model, messages, stream_options, ...); opts are the call's options.
+function M.chat(c, opts, params)
+  local body = { model = "m", messages = { { role = "user", content = "x" } } }
+  if type(params) == "string" then
+    body.messages[1].content = params
+  else
+    for k, v in pairs(params or {}) do body[k] = v end
+  end
   return c.chat.completions.create(body, opts)
 end
 
