@@ -28,6 +28,7 @@
   X(curl_easy_getinfo) \
   X(curl_easy_cleanup) \
   X(curl_easy_reset) \
+  X(curl_easy_pause) \
   X(curl_easy_strerror) \
   X(curl_multi_init) \
   X(curl_multi_setopt) \
@@ -79,6 +80,7 @@ VN_HIDDEN const char *vn_curl_load(void);
 #  define curl_easy_getinfo (vn_curl.curl_easy_getinfo)
 #  define curl_easy_cleanup (vn_curl.curl_easy_cleanup)
 #  define curl_easy_reset (vn_curl.curl_easy_reset)
+#  define curl_easy_pause (vn_curl.curl_easy_pause)
 #  define curl_easy_strerror (vn_curl.curl_easy_strerror)
 #  define curl_multi_init (vn_curl.curl_multi_init)
 #  define curl_multi_setopt (vn_curl.curl_multi_setopt)

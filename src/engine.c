@@ -119,7 +119,7 @@ static double engine_check_idle(vn_engine *e) {
   vn_transfer *t = e->active, *nt;
   for (; t; t = nt) {
     nt = t->next;
-    if (t->idle_s > 0) {
+    if (t->idle_s > 0 && !t->paused) {   /* a paused transfer waits for its reader, not the server */
       double left = t->last_activity + t->idle_s - now;
       if (left <= 0) {
         t->failure = FAIL_IDLE;

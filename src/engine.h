@@ -59,6 +59,9 @@ struct vn_transfer {
   vn_buf events;                 /* queued events: [3 x size_t lengths][type][data][id] */
   size_t ev_read;
   size_t nevents;                /* events decoded so far (queued or read) */
+  size_t max_queue;              /* unread event bytes past which the transfer pauses */
+  int paused;                    /* the write callback paused the transfer: the queue is full */
+  int chunked, has_length;       /* the final response's framing: chunked, or a Content-Length */
   FILE *out;
   char *out_path;                /* where a successful body goes */
   char *tmp_path;                /* the file written meanwhile, renamed to out_path on success */

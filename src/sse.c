@@ -253,3 +253,19 @@ int vn_sse_feed(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, void *ud)
   }
   return vn_sse_body(d, buf, len, cb, ud);
 }
+
+int vn_sse_is_event_stream(const char *ctype)
+{
+  static const char want[] = "text/event-stream";
+  size_t i;
+  if (!ctype) return 0;
+  while (*ctype == ' ' || *ctype == '\t') ctype++;
+  for (i = 0; want[i]; i++) {
+    char c = ctype[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+    if (c != want[i]) return 0;
+  }
+  ctype += i;
+  while (*ctype == ' ' || *ctype == '\t') ctype++;
+  return *ctype == '\0' || *ctype == ';';
+}

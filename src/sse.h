@@ -70,6 +70,11 @@ void   vn_sse_free(vn_sse *d);
 /* Bytes held for an incomplete line + pending data (for memory accounting). */
 size_t vn_sse_buffered(const vn_sse *d);
 
+/* 1 when a Content-Type value names text/event-stream: the media type compared without regard
+ * to case, surrounding spaces and tabs ignored, any parameters after ';' allowed. 0 otherwise
+ * (text/x-event-stream, text/event-streams, NULL). */
+int    vn_sse_is_event_stream(const char *ctype);
+
 #if defined(__GNUC__)
 #  pragma GCC visibility pop
 #endif

@@ -16,6 +16,7 @@
 #define ERROR_BODY_MAX ((size_t)1 << 20)   /* kept of a failed response's body */
 #define MAX_SECONDS 2147483.0              /* about 24.8 days: the longest limit libcurl takes in ms */
 #define MAX_BYTES 9007199254740992.0       /* 2^53: every byte count up to it is exact in a double */
+#define QUEUE_MAX_DEFAULT ((size_t)4 << 20)   /* unread decoded events before the transfer pauses */
 
 static const char VN_DONE_TAG = 'd';       /* core.DONE, the [DONE] sentinel, is its address */
 
@@ -87,13 +88,28 @@ static void close_output(vn_transfer *t, int keep) {
   t->tmp_path = NULL;
 }
 
+/* Bytes of queued events not read yet. */
+static size_t queue_unread(const vn_transfer *t) {
+  return t->events.len - t->ev_read;
+}
+
+/* Moves the unread events to the front once the read part is at least as large: each byte is
+ * moved at most once per byte read, and the buffer stays within twice the unread part. */
+static void queue_compact(vn_transfer *t) {
+  size_t unread = queue_unread(t);
+  if (t->ev_read == 0 || t->ev_read < unread) return;
+  if (unread) memmove(t->events.p, t->events.p + t->ev_read, unread);
+  t->events.len = unread;
+  t->ev_read = 0;
+}
+
 static void decide_mode(vn_transfer *t) {
   char *ctype = NULL;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
   curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
   t->mode = MODE_BUF;
   if (t->status >= 200 && t->status < 300) {
-    if (t->want_sse && (!ctype || strstr(ctype, "event-stream"))) {
+    if (t->want_sse && (!ctype || vn_sse_is_event_stream(ctype))) {
       t->mode = MODE_SSE;
     } else if (t->out_path && !(ctype && strstr(ctype, "json"))) {   /* JSON stays in memory */
       open_output(t);
@@ -108,11 +124,18 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
   vn_transfer *t = (vn_transfer *)ud;
   size_t n = size * nmemb;
   int rc;
+  if (t->mode == MODE_UNDECIDED) decide_mode(t);
+  if (t->mode == MODE_SSE && queue_unread(t) >= t->max_queue) {
+    /* the reader is behind: libcurl keeps these bytes and stops reading the socket until
+     * next_event resumes the transfer */
+    t->paused = 1;
+    return CURL_WRITEFUNC_PAUSE;
+  }
   t->eng->activity = 1;
   t->last_activity = vn_now();
-  if (t->mode == MODE_UNDECIDED) decide_mode(t);
   switch (t->mode) {
     case MODE_SSE:
+      queue_compact(t);
       rc = vn_sse_feed(&t->sse, p, n, on_event, t);
       if (rc == VN_SSE_OK) return n;
       t->failure = rc == VN_SSE_ETOOBIG ? FAIL_EVENT_TOO_LARGE : FAIL_NOMEM;
@@ -144,6 +167,24 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
   }
 }
 
+/* ASCII case-insensitive comparison of n bytes; want is lower-case. */
+static int vn_ieq(const char *s, const char *want, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+    if (c != want[i]) return 0;
+  }
+  return 1;
+}
+
+static int vn_icontains(const char *s, size_t n, const char *want) {
+  size_t w = strlen(want), i;
+  for (i = 0; i + w <= n; i++)
+    if (vn_ieq(s + i, want, w)) return 1;
+  return 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   vn_transfer *t = (vn_transfer *)ud;
   size_t n = size * nmemb, i, k, j, start;
@@ -167,14 +208,18 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   }
   if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a new response (after 1xx): forget the last */
     t->hdrs.len = 0;
+    t->chunked = t->has_length = 0;
     return size * nmemb;
   }
   colon = (char *)memchr(p, ':', n);
   if (!colon || colon == p || p[0] == ' ' || p[0] == '\t') return size * nmemb;
+  if (memchr(p, '\0', n)) return size * nmemb;   /* would break the "name\0value\0" block */
   k = (size_t)(colon - p);
   i = k + 1;
   while (i < n && (p[i] == ' ' || p[i] == '\t')) i++;
   while (n > i && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+  if (k == 14 && vn_ieq(p, "content-length", 14)) t->has_length = 1;
+  if (k == 17 && vn_ieq(p, "transfer-encoding", 17) && vn_icontains(p + i, n - i, "chunked")) t->chunked = 1;
   start = t->hdrs.len;
   if (vn_buf_append(&t->hdrs, p, k, 0) || vn_buf_append(&t->hdrs, "", 1, 0) ||
       vn_buf_append(&t->hdrs, p + i, n - i, 0) || vn_buf_append(&t->hdrs, "", 1, 0)) {
@@ -245,7 +290,8 @@ static void transfer_release(lua_State *L, vn_transfer *t) {
     /* the usual options are all set again by the next transfer: a reset is needed only after
      * options that it would not override (proxy, TLS files, uploads, custom methods), or when
      * this transfer stopped before all of its options were set */
-    vn_engine_give(t->eng, t->easy, t->unusual || !t->ready, t->shared);
+    if (t->paused) curl_easy_cleanup(t->easy);   /* a paused handle holds data of its own */
+    else vn_engine_give(t->eng, t->easy, t->unusual || !t->ready, t->shared);
     t->easy = NULL;
   }
   curl_slist_free_all(t->req_headers);
@@ -373,6 +419,8 @@ static void set_receiving(lua_State *L, vn_transfer *t) {
   vn_sse_init(&t->sse, opt_bytes(L, t, 1, "max_event"));
   t->max_body = opt_bytes(L, t, 1, "max_body");
   t->want_sse = opt_bool(L, 1, "sse");
+  t->max_queue = opt_bytes(L, t, 1, "max_buffered");
+  if (t->max_queue == 0) t->max_queue = QUEUE_MAX_DEFAULT;
   if ((s = opt_string(L, 1, "output")) != NULL) {
     t->out_path = strdup(s);
     if (!t->out_path) setup_error(L, t, "out of memory");
@@ -583,7 +631,8 @@ static void set_body_and_method(lua_State *L, vn_transfer *t, const char *method
  * opts: url, method, headers (list of "Name: value"), body (string), mime (list of parts),
  * timeout, connect_timeout, idle_timeout (seconds; 0 or absent = none), sse (decode an event
  * stream), output (path for a successful body that is not JSON), max_body (bytes held in memory),
- * max_event (SSE cap), proxy, noproxy, ca_file, ca_path, insecure.
+ * max_event (SSE cap), max_buffered (unread event bytes before the transfer pauses; 0 or absent:
+ * 4 MiB), proxy, noproxy, ca_file, ca_path, insecure.
  * The transfer starts at once; core.step() moves it on. */
 static int l_request(lua_State *L) {
   vn_engine *e = vn_engine_get(L);
@@ -653,16 +702,39 @@ static int l_transfer_status(lua_State *L) {
   return 1;
 }
 
-/* Pushes { [lower-case name] = value }, repeated names joined with ", ". */
-static void push_headers(lua_State *L, vn_transfer *t) {
+/* {==================== response headers ====================
+ * One form is kept: the block "name\0value\0..." (names lower-case, in arrival order) that
+ * on_header builds. Every table or value handed to Lua is read from it by the two functions
+ * below, so repeated names read the same everywhere: joined with ", " (RFC 9110 5.3), except
+ * set-cookie, whose values may hold commas themselves: joined with "\n". */
+
+static const char *header_sep(const char *name) {
+  return strcmp(name, "set-cookie") == 0 ? "\n" : ", ";
+}
+
+/* The next "name\0value\0" pair of block[*i .. len); 0 at the end (or on a truncated block). */
+static int header_next(const char *block, size_t len, size_t *i, const char **k, const char **v) {
+  const char *end = block + len, *z1, *z2;
+  if (*i >= len) return 0;
+  *k = block + *i;
+  z1 = (const char *)memchr(*k, '\0', (size_t)(end - *k));
+  if (!z1) return 0;
+  *v = z1 + 1;
+  z2 = (const char *)memchr(*v, '\0', (size_t)(end - *v));
+  if (!z2) return 0;
+  *i = (size_t)(z2 + 1 - block);
+  return 1;
+}
+
+/* Pushes { [name] = value } of a header block. */
+static void headers_push(lua_State *L, const char *block, size_t len) {
   size_t i = 0;
+  const char *k, *v;
   lua_newtable(L);
-  while (i < t->hdrs.len) {
-    const char *k = t->hdrs.p + i, *v = k + strlen(k) + 1;
-    i = (size_t)(v - t->hdrs.p) + strlen(v) + 1;
+  while (header_next(block, len, &i, &k, &v)) {
     lua_getfield(L, -1, k);
     if (lua_isstring(L, -1)) {
-      lua_pushliteral(L, ", ");
+      lua_pushstring(L, header_sep(k));
       lua_pushstring(L, v);
       lua_concat(L, 3);
     } else {
@@ -673,26 +745,49 @@ static void push_headers(lua_State *L, vn_transfer *t) {
   }
 }
 
-/* t:headers() -> { [lower-case name] = value }, repeated names joined with ", " */
+/* Pushes the value of one header of a block (repeats joined), or nothing: returns 1 or 0. */
+static int header_push(lua_State *L, const char *block, size_t len, const char *name) {
+  size_t i = 0;
+  int found = 0;
+  const char *k, *v;
+  while (header_next(block, len, &i, &k, &v)) {
+    if (strcmp(k, name) != 0) continue;
+    if (found) {
+      lua_pushstring(L, header_sep(name));
+      lua_pushstring(L, v);
+      lua_concat(L, 3);
+    } else {
+      lua_pushstring(L, v);
+      found = 1;
+    }
+  }
+  return found;
+}
+
+/* Pushes t's headers as a table. */
+static void push_headers(lua_State *L, vn_transfer *t) {
+  headers_push(L, t->hdrs.p ? t->hdrs.p : "", t->hdrs.len);
+}
+
+/* core.headers(block) -> the table t:headers() gives, from a block t:header_block() gave */
+static int l_headers(lua_State *L) {
+  size_t len;
+  const char *block = luaL_checklstring(L, 1, &len);
+  headers_push(L, block, len);
+  return 1;
+}
+
+/* t:headers() -> { [lower-case name] = value } */
 static int l_transfer_headers(lua_State *L) {
   push_headers(L, check_transfer(L));
   return 1;
 }
 
-/* t:header(name) -> the value of one response header (lower-case name; the first of repeats) */
+/* t:header(name) -> the value of one response header (lower-case name), as t:headers() has it */
 static int l_transfer_header(lua_State *L) {
   vn_transfer *t = check_transfer(L);
   const char *name = luaL_checkstring(L, 2);
-  size_t i = 0;
-  while (i < t->hdrs.len) {
-    const char *k = t->hdrs.p + i, *v = k + strlen(k) + 1;
-    if (strcmp(k, name) == 0) {
-      lua_pushstring(L, v);
-      return 1;
-    }
-    i = (size_t)(v - t->hdrs.p) + strlen(v) + 1;
-  }
-  return 0;
+  return header_push(L, t->hdrs.p ? t->hdrs.p : "", t->hdrs.len, name);
 }
 
 /* t:header_block() -> every response header as one string "name\0value\0...": kept as it is and
@@ -719,6 +814,19 @@ static int l_transfer_json(lua_State *L) {
   return 2;
 }
 
+/* Resumes a transfer paused on a full queue once the reader has read half of it. Called only
+ * after the event's values are on the Lua stack: libcurl hands over the bytes it kept from inside
+ * curl_easy_pause, and the queue may move. libcurl also arms its timer to go on at once, so a loop
+ * driven by the hook (venice.uv) resumes without waiting for a socket to become readable. */
+static void transfer_resume(lua_State *L, vn_transfer *t) {
+  if (!t->paused || !t->running || queue_unread(t) > t->max_queue / 2) return;
+  t->paused = 0;
+  t->last_activity = vn_now();
+  t->eng->L = L;   /* the loop hook may run */
+  t->eng->activity = 1;
+  curl_easy_pause(t->easy, CURLPAUSE_CONT);
+}
+
 /* t:next_event([decode]) -> data, type, id
  *   nil when no event is queued; data is the raw string, or with decode the JSON value
  *   (core.DONE for "[DONE]"; false, type, id, message when the data is not JSON). */
@@ -743,12 +851,39 @@ static int l_transfer_next_event(lua_State *L) {
       lua_pushlstring(L, p, lens[0]);
       lua_pushlstring(L, p + lens[0] + lens[1], lens[2]);
       lua_pushstring(L, err);
+      transfer_resume(L, t);
       return 4;
     }
   }
   lua_pushlstring(L, p, lens[0]);
   lua_pushlstring(L, p + lens[0] + lens[1], lens[2]);
+  transfer_resume(L, t);
   return 3;
+}
+
+/* t:mode() -> "sse" | "buffer" | "file" | nil: how the body is read (nil before its first byte) */
+static int l_transfer_mode(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  static const char *const names[] = { NULL, "buffer", "sse", "file" };
+  if (!names[t->mode]) return 0;
+  lua_pushstring(L, names[t->mode]);
+  return 1;
+}
+
+/* t:body_complete() -> whether the body ended by its own framing: the chunked terminator, the
+ * whole Content-Length, or the end of an HTTP/2 or HTTP/3 stream (libcurl reports a body cut
+ * short of those as an error). A body delimited only by the connection closing never counts:
+ * that close cannot be told from a cut. */
+static int l_transfer_body_complete(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  long ver = 0;
+  int ok = t->done && t->result == CURLE_OK && t->failure == FAIL_NONE;
+  if (ok && !t->chunked && !t->has_length) {
+    curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &ver);
+    ok = ver == CURL_HTTP_VERSION_2_0 || ver == CURL_HTTP_VERSION_3;
+  }
+  lua_pushboolean(L, ok);
+  return 1;
 }
 
 /* t:error() -> nil | venice.Error
@@ -908,6 +1043,8 @@ void vn_transfer_open(lua_State *L) {
     { "body", l_transfer_body },
     { "json", l_transfer_json },
     { "next_event", l_transfer_next_event },
+    { "mode", l_transfer_mode },
+    { "body_complete", l_transfer_body_complete },
     { "error", l_transfer_error },
     { "info", l_transfer_info },
     { "stats", l_transfer_stats },
@@ -930,5 +1067,7 @@ void vn_transfer_open(lua_State *L) {
   lua_setfield(L, mod, "DONE");
   lua_pushcfunction(L, l_request);
   lua_setfield(L, mod, "request");
+  lua_pushcfunction(L, l_headers);
+  lua_setfield(L, mod, "headers");
   vn_engine_open(L);
 }

@@ -42,7 +42,8 @@
 ---@field ca_path? string CA certificate directory
 ---@field insecure? boolean skip TLS verification (testing only)
 ---@field max_response_bytes? integer cap on a buffered response body (default 64 MiB)
----@field max_event_bytes? integer cap on one server-sent event
+---@field max_event_bytes? integer cap on one server-sent event (default 16 MiB)
+---@field max_buffered_bytes? integer unread stream events held before the transfer pauses (default 4 MiB)
 ---@field log? fun(line: string, fields: table) one line per response and failure, with fields { event, attempt, status, elapsed, method, url, error?, wait? } (never the key); $VENICE_LOG=debug logs to stderr
 ---@field user_agent? string replaces the User-Agent header
 ---@field requests_per_minute? number client-side rate limit
@@ -64,6 +65,8 @@
 ---@field on_done? fun(err: venice.Error|nil, final: table|nil) (streams) called once at the end
 
 ---@class venice.StreamOptions: venice.RequestOptions
+---@field max_buffered_bytes? integer overrides the client's bound on unread events
+---@field ignore_events? string[] event types the decoded reads skip, e.g. { "ping" }
 ---@field on_chunk? fun(chunk: table)
 ---@field on_done? fun(err: venice.Error|nil, final: table|nil) the collected response, or the error
 
@@ -138,6 +141,7 @@
 ---@field body? string the raw response body (capped)
 ---@field timeout? "timeout"|"connect_timeout"|"idle_timeout" (TimeoutError) which limit fired
 ---@field attempts? integer the times the request was sent (1 + retries)
+---@field partial? table (a started stream's errors) what arrived before the failure, shaped as Stream:collect() returns it
 local Error = {}
 
 ---Whether this error is of `class` or of a class under it: `err:is(venice.errors.APIError)`.
@@ -187,13 +191,25 @@ local Stream = {}
 ---@return venice.Error|nil err
 function Stream:read() end
 
----Consumes the rest and returns one response shaped like the non-streaming one (content
----concatenated, tool-call deltas merged, finish_reason, usage).
+---Reads to the end and returns the whole stream as one response shaped like the non-streaming
+---one (content concatenated, tool-call deltas merged, finish_reason, usage). On failure
+---err.partial holds what arrived before it, in the same shape.
 ---@return table|nil response
 ---@return venice.Error|nil err
 function Stream:collect() end
 
----Closes the connection at once; idempotent (garbage collection closes too).
+---A raw server-sent event.
+---@class venice.RawEvent
+---@field event string the event type ("message" when none was given)
+---@field data string the data as sent (lines joined with "\n")
+---@field id string the last event id ("" when none)
+
+---Iterates the raw events, [DONE] included: `for ev in stream:events() do ... end`. No JSON
+---decoding, no error events; raises when the connection is cut.
+---@return fun(): venice.RawEvent|nil
+function Stream:events() end
+
+---Closes the connection at once; idempotent (collecting the stream closes it too).
 function Stream:close() end
 
 ---The HTTP facts (waits for the response headers when the stream has not started).

@@ -93,7 +93,7 @@ local function start(client, req, o)
     idle_timeout = req.sse and (o.idle_timeout or co.idle_timeout) or nil,
     sse = req.sse, output = o.output,
     max_body = o.max_response_bytes or co.max_response_bytes or DEFAULT_MAX_RESPONSE,
-    max_event = co.max_event_bytes,
+    max_event = co.max_event_bytes, max_buffered = o.max_buffered_bytes or co.max_buffered_bytes,
     proxy = co.proxy, noproxy = co.noproxy, ca_file = co.ca_file, ca_path = co.ca_path,
     insecure = co.insecure == true,
   }

@@ -1,5 +1,7 @@
 -- venice.meta: the HTTP facts of a result or a stream, kept beside it (weak keys), never inside it.
 
+local core = require "venice.core"
+
 local M = {}
 
 local store = setmetatable({}, { __mode = "k" })
@@ -50,21 +52,12 @@ local function deprecation(headers)
   return { warning = warning, date = date, deprecated = flag(dep) or nil, replacement = repl }
 end
 
--- The core's header block ("name\0value\0...", names lower-case) as a table; repeated names
--- are joined with ", " as t:headers() does.
-local function parse_block(block)
-  local h = {}
-  for k, v in block:gmatch("(%Z+)%z(%Z*)%z") do
-    local prev = h[k]
-    h[k] = prev and (prev .. ", " .. v) or v
-  end
-  return h
-end
-
--- `headers` is a table, or the core's header block. `now` (os.time() when the response came;
--- default: now) anchors resets given as epoch times.
+-- `headers` is a table (t:headers()), or the core's raw header block (t:header_block()), which
+-- core.headers turns into that same table: one parser, so repeated names read the same
+-- everywhere. `now` (os.time() when the response came; default: now) anchors resets given as
+-- epoch times.
 function M.build(status, headers, elapsed, now, attempts)
-  if type(headers) == "string" then headers = parse_block(headers) end
+  if type(headers) == "string" then headers = core.headers(headers) end
   headers = headers or {}
   return {
     status = status,
@@ -105,7 +98,7 @@ local warned = setmetatable({}, { __mode = "k" })
 function M.warn_deprecation(client, headers, params)
   if type(headers) == "string" then   -- a header block: most have no deprecation header at all
     if not headers:find("deprecat", 1, true) then return end
-    headers = parse_block(headers)
+    headers = core.headers(headers)
   end
   local d = headers and deprecation(headers)
   if not d or type(client) ~= "table" then return end

@@ -48,7 +48,7 @@ M.REQUEST = {
   timeout = RULES.seconds, connect_timeout = RULES.seconds, idle_timeout = RULES.seconds,
   max_retries = RULES.retries, headers = "table", idempotency_key = "string", output = "string",
   on_chunk = "function", on_done = "function", accept = "string", max_response_bytes = RULES.bytes,
-  encoding = "string", result = "string",
+  encoding = "string", result = "string", max_buffered_bytes = RULES.bytes, ignore_events = "table",
 }
 
 --- The options of venice.new.
@@ -57,7 +57,7 @@ M.CLIENT = {
   connect_timeout = RULES.seconds, idle_timeout = RULES.seconds, max_retries = RULES.retries,
   headers = "table", proxy = "string", noproxy = "string", ca_file = "string", ca_path = "string",
   insecure = "boolean", max_response_bytes = RULES.bytes, max_event_bytes = RULES.bytes,
-  log = "function", user_agent = "string",
+  max_buffered_bytes = RULES.bytes, log = "function", user_agent = "string",
   requests_per_minute = { "number", above = 0, max = 1e6 },
   max_concurrent = { "integer", min = 1, max = 1e6 },
   burst = { "integer", min = 1, max = 1e6 },

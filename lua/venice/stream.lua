@@ -4,7 +4,11 @@
 --
 -- The request starts on the first read. Events are decoded by the C core as they arrive; a read
 -- waits (yielding inside a task) only when none is queued. A failure raises from the iterator and
--- returns nil, err from :read(); chunks already delivered stay delivered.
+-- returns nil, err from :read(); chunks already delivered stay delivered, and the error carries
+-- what they add up to as err.partial.
+--
+-- The core holds the events not read yet; past max_buffered_bytes of them it pauses the transfer
+-- (TCP flow control then slows the server) and resumes it as reads catch up.
 
 local core = require "venice.core"
 local tasks = require "venice.tasks"
@@ -12,9 +16,12 @@ local meta = require "venice.meta"
 
 local DONE = core.DONE
 local null = core.null
+local json_decode = core.json_decode
 
-local Stream = { __name = "venice.Stream" }
-Stream.__index = Stream
+local Stream = {}                                 -- the methods (and the module's functions)
+local mt = { __name = "venice.Stream", __index = Stream }
+
+local SKIP = {}                                   -- an event of a type the caller ignores
 
 local function stream_error(message, fields)
   local f = fields or {}
@@ -22,153 +29,15 @@ local function stream_error(message, fields)
   return core.error("StreamError", f)
 end
 
--- starter() sends the request (with retries) and returns the transfer or nil, err;
--- scrub(err) takes the API key out of an error before the caller sees it.
-function Stream.new(starter, opts, scrub)
-  return setmetatable({ _starter = starter, _n = 0, _opts = opts or {}, _scrub = scrub }, Stream)
-end
+--{==================== the accumulator ====================
 
---- A stream that fails on its first read (parameters rejected before sending).
-function Stream.failed(err)
-  return setmetatable({ _err = err, _n = 0, _opts = {} }, Stream)
-end
-
-function Stream:_fail(err)
-  self._err = nil
-  self._failed = true
-  self:close()
-  if self._scrub and err then self._scrub(err) end
-  return nil, err
-end
-
-function Stream:_start()
-  if self._t or self._failed or self._closed then return true end
-  if self._err then return false end
-  local starter = self._starter
-  self._starter = nil
-  local t, err = starter()
-  if not t then
-    self._err = err
-    return false
-  end
-  self._t = t
-  return true
-end
-
--- The error carried by an event: {"error": ...} data, or an `error` event type.
-local function event_error(v, typ)
-  if type(v) ~= "table" then return nil end
-  local e = v.error
-  if e ~= nil and e ~= null then
-    local msg = type(e) == "table" and (e.message or e.type) or tostring(e)
-    return stream_error(("error event in the stream: %s"):format(tostring(msg)),
-      { details = v, code = type(e) == "table" and e.code or nil })
-  end
-  if typ == "error" or v.type == "error" then
-    return stream_error(("error event in the stream: %s"):format(tostring(v.message or v.code or "unknown")),
-      { details = v, code = v.code })
-  end
-end
-
---- stream:read() -> chunk | nil (the end) | nil, err
-function Stream:read()
-  if self._closed or self._failed then return nil end
-  local t = self._t
-  if not t then
-    if not self:_start() then return self:_fail(self._err) end
-    t = self._t
-  end
-  while true do
-    local v, typ, _, derr = t:next_event(true)
-    if v == DONE then
-      self._finished = true
-      self:close()
-      return nil
-    elseif v == false then
-      return self:_fail(stream_error("an event's data is not JSON: " .. tostring(derr), { code = "malformed_event" }))
-    elseif typ == "message" and type(v) == "table" and v.error == nil and v.type == nil then
-      -- the common chunk (no error, not a Responses API event): what the general branch below
-      -- does for it, without its checks
-      self._n = self._n + 1
-      local vp = v.venice_parameters
-      if vp ~= nil and type(vp) == "table" then self.venice_parameters = vp end   -- for venice.citations
-      return v
-    elseif v ~= nil then
-      local err = event_error(v, typ)
-      if err then return self:_fail(err) end
-      self._n = self._n + 1
-      if type(v) == "table" and type(v.venice_parameters) == "table" then   -- for venice.citations
-        self.venice_parameters = v.venice_parameters
-      end
-      if typ ~= "message" or (type(v) == "table" and type(v.type) == "string") then
-        -- the Responses API ends with a final event instead of [DONE]
-        local kind = type(v) == "table" and v.type or typ
-        if kind == "response.completed" or kind == "response.failed" or kind == "response.incomplete" then
-          self._terminal = true
-        end
-      end
-      return v
-    elseif t:done() then
-      local err = t:error()
-      if err then return self:_fail(err) end
-      if self._n == 0 and t:info().events == 0 then
-        local ctype = t:headers()["content-type"] or "?"
-        return self:_fail(stream_error("expected an event stream, got " .. ctype, { code = "not_a_stream",
-          status = t:status(), body = t:body():sub(1, 2000) }))
-      end
-      if not self._terminal then
-        return self:_fail(stream_error(("the stream ended after %d events without [DONE]"):format(self._n),
-          { code = "stream_cut" }))
-      end
-      self._finished = true
-      self:close()
-      return nil
-    else
-      tasks.await(t, "event")
-    end
-  end
-end
-
---- for chunk in stream do ... end: raises the venice.Error on failure.
-function Stream:__call()
-  local v, err = self:read()
-  if v == nil and err ~= nil then error(err, 0) end
-  return v
-end
-
---- stream:close(): idempotent; closes the connection at once when the stream is still open.
-function Stream:close()
-  if self._closed then return end
-  self._closed = true
-  if self._t then
-    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed) end
-    self._t:close()
-  end
-end
-Stream.__close = Stream.close
-Stream.__gc = Stream.close
-
-function Stream:__tostring()
-  return ("venice.Stream (%s)"):format(self._closed and "closed" or "open")
-end
-
---- venice.meta(stream): waits for the response headers when the stream has not started.
-function Stream:meta()
-  if self._meta then return self._meta end
-  if not self._closed and not self._failed then
-    if not self:_start() then return nil end
-    local t = self._t
-    tasks.await(t, "headers")
-    return meta.build(t:status(), t:headers(), t:info().elapsed)
-  end
-end
-
---{==================== collect ====================
-
--- An accumulator turning chat.completion.chunk events into one chat.completion.
+-- An accumulator turning chat.completion.chunk events into one chat.completion (or the final
+-- response of a Responses API stream): add(chunk), result() -> the response so far, and a state
+-- table whose `finished` says whether a chunk carried a finish_reason.
 local function accumulator()
   local acc = { choices = {} }
   local parts = {}   -- choice index -> { content = {}, reasoning = {}, calls = {} }
+  local state = { finished = false }   -- finished: a chunk carried a finish_reason
 
   local function add(chunk)
     if type(chunk) ~= "table" then return end
@@ -217,7 +86,10 @@ local function accumulator()
           end
         end
       end
-      if c.finish_reason ~= nil and c.finish_reason ~= null then choice.finish_reason = c.finish_reason end
+      if c.finish_reason ~= nil and c.finish_reason ~= null then
+        choice.finish_reason = c.finish_reason
+        state.finished = true
+      end
       if c.logprobs ~= nil and c.logprobs ~= null then choice.logprobs = c.logprobs end
     end
   end
@@ -248,32 +120,268 @@ local function accumulator()
     return out
   end
 
-  return add, result
+  return add, result, state
 end
+--}====================
+
+-- starter() sends the request (with retries) and returns the transfer or nil, err;
+-- scrub(err) takes the API key out of an error before the caller sees it.
+-- opts.ignore_events: event types the decoded reads skip (a list of strings).
+function Stream.new(starter, opts, scrub)
+  opts = opts or {}
+  local ignore
+  if type(opts.ignore_events) == "table" then
+    for _, name in ipairs(opts.ignore_events) do
+      ignore = ignore or {}
+      ignore[tostring(name)] = true
+    end
+  end
+  local add, result, state = accumulator()
+  return setmetatable({ _starter = starter, _n = 0, _opts = opts, _scrub = scrub, _ignore = ignore,
+    _add = add, _result = result, _acc = state }, mt)
+end
+
+--- A stream that fails on its first read (parameters rejected before sending).
+function Stream.failed(err)
+  return setmetatable({ _err = err, _n = 0, _opts = {} }, mt)
+end
+
+function Stream:_fail(err)
+  self._err = nil
+  self._failed = true
+  self:close()
+  if type(err) == "table" and err.partial == nil and self._result and self._t then
+    err.partial = self:_final()
+  end
+  if self._scrub and err then self._scrub(err) end
+  return nil, err
+end
+
+-- What the stream delivered so far as one response, with the stream's HTTP facts.
+function Stream:_final()
+  local res = self._result()
+  if self._meta then meta.set(res, self._meta) end
+  return res
+end
+
+function Stream:_start()
+  if self._t or self._failed or self._closed then return true end
+  if self._err then return false end
+  local starter = self._starter
+  self._starter = nil
+  local t, err = starter()
+  if not t then
+    self._err = err
+    return false
+  end
+  self._t = t
+  return true
+end
+
+-- The error carried by an event: {"error": ...} data, or an `error` event type.
+local function event_error(v, typ)
+  if type(v) ~= "table" then return nil end
+  local e = v.error
+  if e ~= nil and e ~= null then
+    local msg = type(e) == "table" and (e.message or e.type) or tostring(e)
+    return stream_error(("error event in the stream: %s"):format(tostring(msg)),
+      { details = v, code = type(e) == "table" and e.code or nil })
+  end
+  if typ == "error" or v.type == "error" then
+    return stream_error(("error event in the stream: %s"):format(tostring(v.message or v.code or "unknown")),
+      { details = v, code = v.code })
+  end
+end
+
+-- The next queued event of t, decoded: value, type, decode error; SKIP for an ignored type.
+local function next_decoded(t, ignore)
+  if not ignore then
+    local v, typ, _, derr = t:next_event(true)
+    return v, typ, derr
+  end
+  local data, typ = t:next_event(false)
+  if data == nil then return nil end
+  if ignore[typ] then return SKIP end
+  if data == "[DONE]" then return DONE, typ end
+  local v, derr = json_decode(data)
+  if v == nil then return false, typ, derr end
+  return v, typ
+end
+
+-- The body has ended without [DONE] or a final event: a normal end, or the error to raise.
+-- A body that ended by its own framing (chunked terminator, whole Content-Length, HTTP/2 end of
+-- stream) after a chunk with a finish_reason is a normal end; anything else is a cut stream.
+function Stream:_ended(t)
+  local err = t:error()
+  if err then return err end
+  if self._n == 0 and t:info().events == 0 then
+    if t:mode() == "sse" then
+      return stream_error("the event stream ended without any event", { code = "empty_stream",
+        status = t:status() })
+    end
+    local ctype = t:header("content-type") or "no content type"
+    return stream_error("expected an event stream, got " .. ctype, { code = "not_a_stream",
+      status = t:status(), body = t:body():sub(1, 2000) })
+  end
+  if self._terminal or (self._acc and self._acc.finished and t:body_complete()) then return nil end
+  if t:body_complete() then
+    return stream_error(("the stream ended after %d events without [DONE] or a finish_reason"):format(self._n),
+      { code = "stream_cut" })
+  end
+  return stream_error(("the connection closed after %d events without [DONE]"):format(self._n),
+    { code = "stream_cut" })
+end
+
+--- stream:read() -> chunk | nil (the end) | nil, err
+function Stream:read()
+  if self._closed or self._failed then return nil end
+  local t = self._t
+  if not t then
+    if not self:_start() then return self:_fail(self._err) end
+    t = self._t
+  end
+  local ignore = self._ignore
+  while true do
+    local v, typ, derr = next_decoded(t, ignore)
+    if v == DONE then
+      self._finished = true
+      self:close()
+      return nil
+    elseif v == false then
+      return self:_fail(stream_error("an event's data is not JSON: " .. tostring(derr), { code = "malformed_event" }))
+    elseif typ == "message" and type(v) == "table" and v.error == nil and v.type == nil then
+      -- the common chunk (no error, not a Responses API event): what the general branch below
+      -- does for it, without its checks
+      self._n = self._n + 1
+      local vp = v.venice_parameters
+      if vp ~= nil and type(vp) == "table" then self.venice_parameters = vp end   -- for venice.citations
+      self._add(v)
+      return v
+    elseif v == SKIP then   -- luacheck: ignore 542
+      -- an event type the caller asked to ignore
+    elseif v ~= nil then
+      local err = event_error(v, typ)
+      if err then return self:_fail(err) end
+      self._n = self._n + 1
+      if type(v) == "table" and type(v.venice_parameters) == "table" then   -- for venice.citations
+        self.venice_parameters = v.venice_parameters
+      end
+      if typ ~= "message" or (type(v) == "table" and type(v.type) == "string") then
+        -- the Responses API ends with a final event instead of [DONE]
+        local kind = type(v) == "table" and v.type or typ
+        if kind == "response.completed" or kind == "response.failed" or kind == "response.incomplete" then
+          self._terminal = true
+        end
+      end
+      self._add(v)
+      return v
+    elseif t:done() then
+      local err = self:_ended(t)
+      if err then return self:_fail(err) end
+      self._finished = true
+      self:close()
+      return nil
+    else
+      tasks.await(t, "event")
+    end
+  end
+end
+
+--- for ev in stream:events() do ... end: the raw events { event, data, id } (data as the string
+--- the server sent), [DONE] included; no JSON decoding and no error events. The iteration ends
+--- with the body or after [DONE]; a transport failure raises the venice.Error.
+function Stream:events()
+  local function step()
+    if self._closed or self._failed then return nil end
+    local t = self._t
+    if not t then
+      if not self:_start() then
+        local _, err = self:_fail(self._err)
+        error(err, 0)
+      end
+      t = self._t
+    end
+    while true do
+      local data, typ, id = t:next_event(false)
+      if data ~= nil then
+        self._n = self._n + 1
+        if data == "[DONE]" then
+          self._finished = true
+          self:close()
+        end
+        return { event = typ, data = data, id = id }
+      elseif t:done() then
+        local err = t:error()
+        if not err and t:info().events == 0 and t:mode() ~= "sse" then err = self:_ended(t) end
+        if err then
+          local _, e = self:_fail(err)
+          error(e, 0)
+        end
+        self._finished = true
+        self:close()
+        return nil
+      else
+        tasks.await(t, "event")
+      end
+    end
+  end
+  return step, nil, nil, self
+end
+
+--- for chunk in stream do ... end: raises the venice.Error on failure.
+function mt:__call()
+  local v, err = self:read()
+  if v == nil and err ~= nil then error(err, 0) end
+  return v
+end
+
+--- stream:close(): idempotent; closes the connection at once when the stream is still open.
+--- (The transfer closes itself when it is collected: the stream needs no finalizer.)
+function Stream:close()
+  if self._closed then return end
+  self._closed = true
+  if self._t then
+    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed) end
+    self._t:close()
+  end
+end
+mt.__close = function(self) self:close() end
+
+function mt:__tostring()
+  return ("venice.Stream (%s)"):format(self._closed and "closed" or "open")
+end
+
+--- venice.meta(stream): waits for the response headers when the stream has not started.
+function Stream:meta()
+  if self._meta then return self._meta end
+  if not self._closed and not self._failed then
+    if not self:_start() then return nil end
+    local t = self._t
+    tasks.await(t, "headers")
+    return meta.build(t:status(), t:headers(), t:info().elapsed)
+  end
+end
+
 Stream.accumulator = accumulator
 
---- stream:collect() -> the rest of the stream as one response (content concatenated, tool calls
---- merged, finish_reason, usage) | nil, err
+--- stream:collect() -> the whole stream as one response (content concatenated, tool calls
+--- merged, finish_reason, usage), chunks read before included | nil, err (err.partial: what
+--- arrived before the failure, in the same shape)
 function Stream:collect()
-  local add, result = accumulator()
   while true do
     local v, err = self:read()
     if v == nil then
       if err then return nil, err end
       break
     end
-    add(v)
   end
-  local res = result()
-  if self._meta then meta.set(res, self._meta) end
-  return res
+  if not self._result then return nil, self._err end
+  return self:_final()
 end
-
---}====================
 
 --- Runs a stream as a task calling opts.on_chunk(chunk) for each event and
 --- opts.on_done(err, final) exactly once at the end, also when the task is cancelled;
---- returns the task.
+--- returns the task. On failure err.partial holds what arrived before it.
 function Stream.background(stream, opts)
   local done = false
   local function finish(err, final)
@@ -282,16 +390,14 @@ function Stream.background(stream, opts)
     if opts.on_done then opts.on_done(err, final) end
   end
   local task = tasks.spawn(function()
-    local add, result = accumulator()
     while true do
       local v, err = stream:read()
       if v == nil then
-        local final = not err and result() or nil
+        local final = not err and stream._result and stream:_final() or nil
         finish(err, final)
         if err then return nil, err end
         return final
       end
-      add(v)
       if opts.on_chunk then opts.on_chunk(v) end
     end
   end)
@@ -299,7 +405,13 @@ function Stream.background(stream, opts)
   task.on_done = function(t)
     stream:close()
     local r = t.results
-    if r[1] == nil then finish(r[2], nil) end
+    if r[1] == nil then
+      local err = r[2]
+      if type(err) == "table" and err.partial == nil and stream._result and stream._t then
+        err.partial = stream:_final()
+      end
+      finish(err, nil)
+    end
   end
   if task:done() then task.on_done(task) end
   return task
