@@ -10,13 +10,7 @@ if not res then
   io.stderr:write(tostring(err), "\n")
   os.exit(1)
 end
-for _, item in ipairs(res.output) do
-  if item.type == "message" then
-    for _, part in ipairs(item.content) do
-      if part.type == "output_text" then print(part.text) end
-    end
-  end
-end
+print(res.output_text)   -- the text of the answer's output_text parts, concatenated
 print(("%s, %d tokens"):format(res.status, res.usage.total_tokens))
 
 for event in client.responses.stream { model = model, input = "Now in one word." } do

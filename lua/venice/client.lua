@@ -12,6 +12,7 @@ local limiter = require "venice.limiter"
 local options = require "venice.options"
 local request = require "venice.request"
 local retry = require "venice.retry"
+local responses = require "venice.responses"
 
 local M = {}
 
@@ -264,6 +265,7 @@ local function call(client, spec, args, params, o)
   t:close()
   if not res then return nil, retry.redact(rerr, req.secrets) end
   if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts) end
+  if spec.path == "/responses" then responses.decorate(res) end
   meta.warn_deprecation(client, headers, params)
   return res
 end

@@ -95,7 +95,7 @@ local function accumulator()
   end
 
   local function result()
-    if acc.response then return acc.response end
+    if acc.response then return require("venice.responses").decorate(acc.response) end
     local out = { id = acc.id, object = "chat.completion", created = acc.created, model = acc.model,
       choices = {}, usage = acc.usage, system_fingerprint = acc.system_fingerprint,
       venice_parameters = acc.venice_parameters }
