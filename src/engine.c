@@ -291,9 +291,14 @@ static int l_set_loop_hook(lua_State *L) {
  * seconds to the nearest idle-timeout deadline, or nil. */
 static int l_socket_action(lua_State *L) {
   vn_engine *e = vn_engine_get(L);
-  lua_Integer fd = luaL_checkinteger(L, 1);
-  int ev = (int)luaL_optinteger(L, 2, 0), flags = 0, running = 0, activity;
+  lua_Number fdn = luaL_checknumber(L, 1), evn = luaL_optnumber(L, 2, 0);
+  int fd, ev, flags = 0, running = 0, activity;
   double next;
+  /* checked before the casts: a float outside int's range has no integer value */
+  luaL_argcheck(L, fdn >= -1 && fdn <= 2147483647.0 && fdn == (lua_Number)(int)fdn, 1, "a file descriptor or -1");
+  luaL_argcheck(L, evn >= 0 && evn <= 7 && evn == (lua_Number)(int)evn, 2, "events from 0 to 7");
+  fd = (int)fdn;
+  ev = (int)evn;
   if (ev & 1) flags |= CURL_CSELECT_IN;
   if (ev & 2) flags |= CURL_CSELECT_OUT;
   if (ev & 4) flags |= CURL_CSELECT_ERR;
