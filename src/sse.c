@@ -12,8 +12,7 @@
 
 static const char vn_sse_bom[3] = { '\xEF', '\xBB', '\xBF' };
 
-void vn_sse_init(vn_sse *d, size_t max_size)
-{
+void vn_sse_init(vn_sse *d, size_t max_size) {
   memset(d, 0, sizeof *d);
   if (max_size == 0) max_size = VN_SSE_DEFAULT_MAX;
   /* keeps max + 1 and friends from wrapping */
@@ -22,8 +21,7 @@ void vn_sse_init(vn_sse *d, size_t max_size)
   d->retry = -1;
 }
 
-void vn_sse_reset(vn_sse *d)
-{
+void vn_sse_reset(vn_sse *d) {
   d->line_len = d->data_len = d->type_len = d->id_len = 0;
   d->retry = -1;
   d->err = 0;
@@ -31,8 +29,7 @@ void vn_sse_reset(vn_sse *d)
   d->cr = 0;
 }
 
-void vn_sse_free(vn_sse *d)
-{
+void vn_sse_free(vn_sse *d) {
   size_t max = d->max;
   free(d->line);
   free(d->data);
@@ -41,15 +38,13 @@ void vn_sse_free(vn_sse *d)
   vn_sse_init(d, max);
 }
 
-size_t vn_sse_buffered(const vn_sse *d)
-{
+size_t vn_sse_buffered(const vn_sse *d) {
   return d->line_len + d->data_len;
 }
 
 /* Room for need bytes, need <= limit. Doubling keeps appends amortised O(1);
  * the limit keeps a buffer from ever outgrowing the cap. */
-static int vn_sse_reserve(char **buf, size_t *cap, size_t need, size_t limit)
-{
+static int vn_sse_reserve(char **buf, size_t *cap, size_t need, size_t limit) {
   size_t n;
   char *p;
   if (need <= *cap) return VN_SSE_OK;
@@ -63,16 +58,14 @@ static int vn_sse_reserve(char **buf, size_t *cap, size_t need, size_t limit)
   return VN_SSE_OK;
 }
 
-static int vn_sse_fail(vn_sse *d, int err)
-{
+static int vn_sse_fail(vn_sse *d, int err) {
   d->err = err;
   return err;
 }
 
 /* Copies a value into one of the NUL-terminated field buffers (type, id). */
 static int vn_sse_set(vn_sse *d, char **buf, size_t *len, size_t *cap,
-                      const char *v, size_t n)
-{
+                      const char *v, size_t n) {
   if (vn_sse_reserve(buf, cap, n + 1, d->max + 1)) return vn_sse_fail(d, VN_SSE_ENOMEM);
   if (n) memcpy(*buf, v, n);
   (*buf)[n] = '\0';
@@ -81,8 +74,7 @@ static int vn_sse_set(vn_sse *d, char **buf, size_t *len, size_t *cap,
 }
 
 /* A blank line ends the block: dispatch if any data line was seen. */
-static int vn_sse_dispatch(vn_sse *d, vn_sse_cb cb, void *ud)
-{
+static int vn_sse_dispatch(vn_sse *d, vn_sse_cb cb, void *ud) {
   vn_sse_event ev;
   if (d->data_len == 0) {
     d->type_len = 0;
@@ -106,8 +98,7 @@ static int vn_sse_dispatch(vn_sse *d, vn_sse_cb cb, void *ud)
 }
 
 /* retry: only ASCII digits, at least one; clamped rather than wrapped. */
-static void vn_sse_retry(vn_sse *d, const char *v, size_t n)
-{
+static void vn_sse_retry(vn_sse *d, const char *v, size_t n) {
   long r = 0;
   size_t i;
   if (n == 0) return;
@@ -120,8 +111,7 @@ static void vn_sse_retry(vn_sse *d, const char *v, size_t n)
 }
 
 /* One complete line, terminator excluded. */
-static int vn_sse_line(vn_sse *d, const char *s, size_t n, vn_sse_cb cb, void *ud)
-{
+static int vn_sse_line(vn_sse *d, const char *s, size_t n, vn_sse_cb cb, void *ud) {
   const char *colon, *v;
   size_t k, vn;
   if (n == 0) return vn_sse_dispatch(d, cb, ud);
@@ -170,8 +160,7 @@ static int vn_sse_line(vn_sse *d, const char *s, size_t n, vn_sse_cb cb, void *u
 }
 
 /* Appends an incomplete line's bytes, all of them already scanned. */
-static int vn_sse_hold(vn_sse *d, const char *s, size_t n)
-{
+static int vn_sse_hold(vn_sse *d, const char *s, size_t n) {
   if (n > d->max - d->line_len) return vn_sse_fail(d, VN_SSE_ETOOBIG);
   if (vn_sse_reserve(&d->line, &d->line_cap, d->line_len + n, d->max))
     return vn_sse_fail(d, VN_SSE_ENOMEM);
@@ -180,8 +169,7 @@ static int vn_sse_hold(vn_sse *d, const char *s, size_t n)
   return VN_SSE_OK;
 }
 
-static size_t vn_sse_find(const char *buf, size_t from, size_t len, int c)
-{
+static size_t vn_sse_find(const char *buf, size_t from, size_t len, int c) {
   const char *p = (const char *)memchr(buf + from, c, len - from);
   return p ? (size_t)(p - buf) : len;
 }
@@ -189,8 +177,7 @@ static size_t vn_sse_find(const char *buf, size_t from, size_t len, int c)
 /* Input past the BOM check. lf/cr hold the next LF/CR at or after i (len if
  * none) and are searched again only once i has passed them, so every byte is
  * scanned once per character even in CR-only streams. */
-static int vn_sse_body(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, void *ud)
-{
+static int vn_sse_body(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, void *ud) {
   size_t i = 0, lf, cr;
   if (d->cr) {
     d->cr = 0;
@@ -227,8 +214,7 @@ static int vn_sse_body(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, voi
   return VN_SSE_OK;
 }
 
-int vn_sse_feed(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, void *ud)
-{
+int vn_sse_feed(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, void *ud) {
   if (d->err) return d->err;
   if (len == 0) return VN_SSE_OK;
   if (d->bom < 3) {
@@ -254,8 +240,7 @@ int vn_sse_feed(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, void *ud)
   return vn_sse_body(d, buf, len, cb, ud);
 }
 
-int vn_sse_is_event_stream(const char *ctype)
-{
+int vn_sse_is_event_stream(const char *ctype) {
   static const char want[] = "text/event-stream";
   size_t i;
   if (!ctype) return 0;
