@@ -2,25 +2,16 @@
 -- a slow stream of the local server is coming in (spec/fixtures/cli/drive.py plays the user).
 local mock = require "spec.helpers.mock"
 local cjson = require "cjson"
+local helpers = require "spec.helpers"
 
 local VERSION = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
 local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. VERSION)
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helpers.sh_quote
 
-local function tmpname()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
+local tmpname = helpers.tmpname
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = helpers.read_file
 
 local function pwd()
   local h = io.popen("pwd")

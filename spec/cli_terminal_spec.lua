@@ -4,25 +4,16 @@
 -- a server of its own on 127.0.0.1) is refused instead of written to the file.
 local mock = require "spec.helpers.mock"
 local cjson = require "cjson"
+local helpers = require "spec.helpers"
 
 local VERSION = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
 local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. VERSION)
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helpers.sh_quote
 
-local function tmpname()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
+local tmpname = helpers.tmpname
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = helpers.read_file
 
 local function write_file(path, s)
   local f = assert(io.open(path, "wb"))

@@ -2,8 +2,9 @@
 -- block that raises (also inside a task, or on the stream chunks real servers send), runs the
 -- rest, and skips the blocks marked norun.
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helpers.sh_quote
 
 local function run(...)
   local args = {}

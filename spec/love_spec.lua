@@ -4,9 +4,10 @@
 -- streams in (at least 90% of that budget), and the answer must arrive whole (the same text as the
 -- server's non-streamed answer to the same request).
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 local venice = require "venice"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helpers.sh_quote
 
 local PROMPT = "Greet the traveller who just walked into the tavern, in two sentences."
 local SLOW = { chunk_delay_ms = 40, chunks = 50 }

@@ -4,6 +4,7 @@ local venice = require "venice"
 local mock = require "spec.helpers.mock"
 local proxy = require "spec.helpers.proxy"
 local socket = require "socket"
+local helpers = require "spec.helpers"
 local E = venice.errors
 
 local GREETING = "Hello from the local Venice server. You said: x"
@@ -13,13 +14,7 @@ local function sh(cmd)
   return ok == true or ok == 0
 end
 
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = helpers.read_file
 
 local function free_port()
   local s = assert(socket.bind("127.0.0.1", 0))
