@@ -426,3 +426,77 @@ describe("venice.tee_verify options", function()
     assert.is_true(V.verify(c.att, { nonce = c.nonce:upper() }).ok)
   end)
 end)
+
+describe("venice.tee_verify.fetch_collateral", function()
+  it("fetches from a PCCS the collateral that verify accepts, byte for byte as signed", function()
+    local venice = require "venice"
+    for name in pairs(CAPTURES) do
+      local c = capture(name)
+      local log = os.tmpname()
+      local p = assert(io.popen("/usr/bin/python3 spec/fixtures/tee/pcs_server.py spec/fixtures/tee/collateral_"
+        .. name .. ".json " .. log))
+      local port = p:read("*l")
+      assert.matches("^%d+$", port, "the collateral server did not start (needs /usr/bin/python3)")
+      local base = "http://127.0.0.1:" .. port
+      local client = venice.new { api_key = "sk-test", base_url = base .. "/api/v1", max_retries = 0 }
+      local col, err = V.fetch_collateral(client, c.att, { pccs_url = base .. "/" })
+      local quit = require("venice.client").fetch_url(client, base .. "/_quit", "text", {})
+      p:close()
+      local f = io.open(log, "rb")
+      local seen = f:read("*a")
+      f:close()
+      os.remove(log)
+      assert.is_nil(err)
+      assert.equal("bye", quit)
+      for _, k in ipairs { "tcb_info", "tcb_info_signature", "tcb_info_issuer_chain", "qe_identity",
+        "qe_identity_signature", "qe_identity_issuer_chain", "pck_crl", "root_ca_crl", "pck_crl_issuer_chain" } do
+        assert.equal(c.col[k], col[k], k)
+      end
+      assert.matches("/tdx/certification/v4/tcb%?fmspc=" .. core.json_decode(c.col.tcb_info).fmspc, seen)
+      local r = V.verify(c.att, opts(c, "full", { collateral = col }))
+      assert.is_true(r.ok)
+      assert.equal("UpToDate", r.tcb_status)
+    end
+  end)
+
+  it("is what verify does at full with a client and no collateral", function()
+    local venice = require "venice"
+    local c = capture("live_evidence")
+    local log = os.tmpname()
+    local p = assert(io.popen("/usr/bin/python3 spec/fixtures/tee/pcs_server.py spec/fixtures/tee/collateral_"
+      .. "live_evidence.json " .. log))
+    local port = p:read("*l")
+    assert.matches("^%d+$", port, "the collateral server did not start (needs /usr/bin/python3)")
+    local base = "http://127.0.0.1:" .. port
+    local client = venice.new { api_key = "sk-test", base_url = base .. "/api/v1", max_retries = 0 }
+    local o = opts(c, "full", { client = client, pccs_url = base })
+    o.collateral = nil
+    local ok, r = pcall(V.verify, c.att, o)
+    -- a service that fails: the collateral check says so
+    local o2 = opts(c, "full", { client = client, pccs_url = base .. "/nothing-here" })
+    o2.collateral = nil
+    local check, err = failed(c.att, o2)
+    require("venice.client").fetch_url(client, base .. "/_quit", "text", {})
+    p:close()
+    os.remove(log)
+    assert.is_true(ok, tostring(r))
+    assert.is_true(r.ok)
+    assert.equal("UpToDate", r.tcb_status)
+    assert.equal("collateral", check)
+    assert.matches("could not be fetched", err.message)
+  end)
+
+  it("refuses an FMSPC that is not 12 hex characters", function()
+    local venice = require "venice"
+    local client = venice.new { api_key = "sk-test", base_url = "http://127.0.0.1:9/api/v1" }
+    local col, err = V.fetch_collateral(client, "xyz")
+    assert.is_nil(col)
+    assert.equal("ValidationError", err.name)
+  end)
+
+  it("extracts a signed member exactly, braces in strings included", function()
+    local body = '{"tcbInfo":{"a":"}{\\"","b":{"c":[1,{}]}},"signature":"00"}'
+    assert.equal('{"a":"}{\\"","b":{"c":[1,{}]}}', V._raw_member(body, "tcbInfo"))
+    assert.is_nil(V._raw_member('{"x":1}', "tcbInfo"))
+  end)
+end)

@@ -329,6 +329,12 @@ local function check_opts(opts)
   if opts.root_ca ~= nil and type(opts.root_ca) ~= "string" then
     error(verror("ValidationError", "'root_ca' must be a PEM certificate", { param = "root_ca" }), 3)
   end
+  if opts.pccs_url ~= nil and (type(opts.pccs_url) ~= "string" or not opts.pccs_url:find("^https?://")) then
+    error(verror("ValidationError", "'pccs_url' must be an http(s) URL", { param = "pccs_url" }), 3)
+  end
+  if opts.client ~= nil and type(opts.client) ~= "table" then
+    error(verror("ValidationError", "'client' must be a venice client", { param = "client" }), 3)
+  end
   if opts.allow_tcb ~= nil and type(opts.allow_tcb) ~= "table" then
     error(verror("ValidationError", "'allow_tcb' must be a list of TCB statuses", { param = "allow_tcb" }), 3)
   end
@@ -420,6 +426,12 @@ function M.verify(att, opts)
 
   -- full: Intel's collateral -------------------------------------------------------------------
   local col = opts.collateral
+  local fetch_err
+  if col == nil and opts.client ~= nil then
+    -- no collateral given but a client: fetched from opts.pccs_url (Intel's PCS by default)
+    local fetched, ferr = M.fetch_collateral(opts.client, att, { pccs_url = opts.pccs_url })
+    col, fetch_err = fetched, ferr
+  end
   if col == false then
     -- the caller's explicit choice: no TCB status (recorded as skipped, never as verified)
     r.checks[#r.checks + 1] = { name = "collateral", ok = true, skipped = true,
@@ -435,10 +447,12 @@ function M.verify(att, opts)
     same = cc ~= nil and #cc == #certs
     for i = 1, same and #cc or 0 do same = same and cc[i] == certs[i] end
   end
-  check(r, "collateral", col ~= nil and same, col == nil and ("level \"full\" needs Intel's collateral for the "
-    .. "TCB status: pass opts.collateral (TCB info and QE identity from Intel's PCS or a PCCS), or verify at "
-    .. "level \"baseline\"") or "the collateral's pck_certificate_chain is not the quote's: it was fetched for "
-    .. "another platform")
+  check(r, "collateral", col ~= nil and same, fetch_err and ("the collateral could not be fetched: "
+    .. tostring(fetch_err.message or fetch_err) .. "; pass opts.collateral or another opts.pccs_url")
+    or col == nil and ("level \"full\" needs Intel's collateral for the "
+    .. "TCB status: pass opts.collateral (TCB info and QE identity from Intel's PCS or a PCCS), or opts.client "
+    .. "(and opts.pccs_url) to fetch it, or verify at level \"baseline\"")
+    or "the collateral's pck_certificate_chain is not the quote's: it was fetched for another platform")
 
   local pck = core.x509_info(certs[1])
   check(r, "pck_certificate", pck ~= nil and pck.sgx ~= nil and type(pck.sgx.fmspc) == "string"
@@ -563,6 +577,106 @@ function M.verify(att, opts)
   r.ok = true
   return r
 end
+
+--{==================== collateral from a PCCS or Intel's PCS ====================
+
+M.DEFAULT_PCCS_URL = "https://api.trustedservices.intel.com"
+
+-- The exact text of the JSON value of `key` in a JSON object text (the signed bytes), or nil.
+local function raw_member(body, key)
+  local _, at = body:find('"' .. key .. '"%s*:%s*')
+  if not at or body:sub(at + 1, at + 1) ~= "{" then return nil end
+  local depth, i, n = 0, at + 1, #body
+  while i <= n do
+    local c = body:sub(i, i)
+    if c == '"' then
+      i = i + 1
+      while i <= n and body:sub(i, i) ~= '"' do
+        if body:sub(i, i) == "\\" then i = i + 1 end
+        i = i + 1
+      end
+    elseif c == "{" then
+      depth = depth + 1
+    elseif c == "}" then
+      depth = depth - 1
+      if depth == 0 then return body:sub(at + 1, i) end
+    end
+    i = i + 1
+  end
+end
+M._raw_member = raw_member
+
+local function url_decode(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- The FMSPC (hex) of an attestation's PCK certificate, from its quote.
+local function fmspc_of(att)
+  local qhex = quote_hex(att)
+  local raw = qhex and fromhex(qhex)
+  local q = raw and core.tdx_quote(raw)
+  local certs = q and core.x509_certs(q.pck_chain)
+  local info = certs and core.x509_info(certs[1])
+  return info and info.sgx and info.sgx.fmspc and tohex(info.sgx.fmspc)
+end
+
+--- fetch_collateral(client, attestation_or_fmspc, { pccs_url, ca }) -> collateral | nil, err
+--- Fetches the TCB info and QE identity for the platform (and the PCK and root CA CRLs when the
+--- service has them) from a PCCS, or Intel's PCS by default, in the table verify takes as
+--- opts.collateral. Nothing fetched is trusted: verify checks every signature.
+function M.fetch_collateral(client, target, o)
+  o = o or {}
+  if type(client) ~= "table" then error("venice: tee.fetch_collateral: a client is required", 2) end
+  local fmspc = type(target) == "table" and fmspc_of(target) or target
+  if type(fmspc) ~= "string" or not fmspc:match("^%x+$") or #fmspc ~= 12 then
+    return nil, verror("ValidationError", "the FMSPC must be 12 hex characters, or an attestation whose quote "
+      .. "carries a PCK certificate", { param = "fmspc" })
+  end
+  local base = (o.pccs_url or M.DEFAULT_PCCS_URL):gsub("/+$", "")
+  local fetch = require("venice.client").fetch_url
+  local meta = require "venice.meta"
+  local function get(path)
+    local res, err = fetch(client, base .. path, "binary", {})
+    if not res then return nil, nil, err end
+    local m = meta.of(res)
+    return res.data, m and m.headers or {}
+  end
+  local out = {}
+  local body, h, err = get("/tdx/certification/v4/tcb?fmspc=" .. fmspc:upper())
+  if not body then return nil, err end
+  out.tcb_info = raw_member(body, "tcbInfo")
+  local decoded = core.json_decode(body)
+  out.tcb_info_signature = type(decoded) == "table" and decoded.signature or nil
+  out.tcb_info_issuer_chain = h["tcb-info-issuer-chain"] and url_decode(h["tcb-info-issuer-chain"])
+  body, h, err = get("/tdx/certification/v4/qe/identity")
+  if not body then return nil, err end
+  out.qe_identity = raw_member(body, "enclaveIdentity")
+  decoded = core.json_decode(body)
+  out.qe_identity_signature = type(decoded) == "table" and decoded.signature or nil
+  out.qe_identity_issuer_chain = h["sgx-enclave-identity-issuer-chain"]
+    and url_decode(h["sgx-enclave-identity-issuer-chain"])
+  if not (out.tcb_info and out.tcb_info_signature and out.tcb_info_issuer_chain and out.qe_identity
+    and out.qe_identity_signature and out.qe_identity_issuer_chain) then
+    return nil, verror("TeeError", "the collateral service at " .. base .. " answered without a TCB info or QE "
+      .. "identity with its signature and issuer chain", { check = "collateral" })
+  end
+  -- the CRLs, when the service has both (a PCCS does; Intel's PCS serves the PCK CRL only)
+  local crl, ch = get("/sgx/certification/v4/pckcrl?ca=" .. (o.ca or "platform") .. "&encoding=der")
+  local root_crl = get("/sgx/certification/v4/rootcacrl")
+  if crl and root_crl then
+    -- hex as a PCCS gives it, PEM as given, raw DER as hex
+    local function norm(v)
+      if v:find("^%x+%s*$") then return (v:gsub("%s", "")) end
+      if v:find("-----BEGIN X509 CRL-----", 1, true) then return v end
+      return tohex(v)
+    end
+    out.pck_crl, out.root_ca_crl = norm(crl), norm(root_crl)
+    out.pck_crl_issuer_chain = ch["sgx-pck-crl-issuer-chain"] and url_decode(ch["sgx-pck-crl-issuer-chain"])
+  end
+  return out
+end
+
+--}====================
 
 setmetatable(M, { __call = function(_, ...) return M.verify(...) end })
 
