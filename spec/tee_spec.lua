@@ -264,9 +264,22 @@ describe("private inference against an enclave emulator", function()
         local r, cerr = s:stream({ messages = msgs("x") }):collect()
         assert.is_nil(r)
         assert.equal(case[2], cerr.check)
+        -- what arrived before the failure is kept decrypted, the bad chunk not at all
+        if cerr.partial ~= nil then
+          local a2 = last_chat().answer
+          assert.equal(a2[1] .. a2[2], cerr.partial.choices[1].message.content)
+        end
         s:close()
       end)
     end
+
+    it("never hands out the raw (encrypted) events", function()
+      local s = assert(c.tee.session { model = "e2ee-test" })
+      local st = s:stream { messages = msgs("raw") }
+      assert.has_error(function() for _ in st:events() do end end)
+      st:close()
+      s:close()
+    end)
 
     it("accepts unencrypted content only when the session allows it", function()
       local s = assert(c.tee.session { model = "e2ee-test", allow_plaintext = true })

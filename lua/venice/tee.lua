@@ -438,14 +438,31 @@ function Session:stream(params, o)
     inner._t, inner._closed = nil, true
     return t
   end, o)
-  local n = 0
-  s.read = function(st)
-    local v, rerr = Stream.read(st)
-    if v == nil then return nil, rerr end
+  -- Every chunk is decrypted as it is decoded, before the stream's own accumulator (collect(),
+  -- err.partial) sees it; a chunk that fails stops the stream there, with nothing of it kept.
+  local n, failure = 0, nil
+  local function decrypt(v)
     n = n + 1
     local ok, derr = session:_decrypt(v, n)
-    if not ok then return st:_fail(derr) end
-    return v
+    if not ok then failure = failure or derr end
+    return ok
+  end
+  local add = s._add
+  if add then
+    s._add = function(v) if decrypt(v) then add(v) end end
+  end
+  s.read = function(st)
+    local v, rerr = Stream.read(st)
+    if v ~= nil and not add then decrypt(v) end
+    if failure then
+      local e = failure
+      failure = nil
+      return st:_fail(e)
+    end
+    return v, rerr
+  end
+  s.events = function()
+    error("venice: an E2EE stream gives decrypted chunks only: read it with a for loop, :read() or :collect()", 2)
   end
   if o.on_chunk or o.on_done then return Stream.background(s, o) end
   return s, nil, nil, s
