@@ -5,19 +5,14 @@
 local venice = require "venice"
 local socket = require "socket"
 local cjson = require "cjson"
+local helpers = require "spec.helpers"
 
 local TeeError = venice.errors.TeeError
 local PYTHON = "/usr/bin/python3"
 
 local emu = {}
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = helpers.read_file
 
 local function start_emulator()
   local base = os.tmpname()
