@@ -500,3 +500,67 @@ describe("venice.tee_verify.fetch_collateral", function()
     assert.is_nil(V._raw_member('{"x":1}', "tcbInfo"))
   end)
 end)
+
+describe("venice.tee_verify on malformed input", function()
+  -- every field of the attestation and of the collateral, replaced by values of the wrong type:
+  -- a TeeError (or a pass when the field is not used), never another error
+  local WRONG = { false, 5, "zz", {}, ("ab"):rep(40) }
+  local function only_tee_errors(c, level)
+    local ok, err = pcall(V.verify, c.att, opts(c, level))
+    if not ok then
+      assert.equal("table", type(err), tostring(err))
+      assert.equal("TeeError", err.name, tostring(err.message or err))
+    end
+  end
+
+  for name in pairs(CAPTURES) do
+    it("raises only TeeErrors for wrong types in " .. name, function()
+      local base = capture(name)
+      local function walk(t, path, visit)
+        for k, v in pairs(t) do
+          visit(path, k)
+          if type(v) == "table" and #path < 2 and k ~= "info" and k ~= "server_verification" then
+            local p = {}
+            for i, x in ipairs(path) do p[i] = x end
+            p[#p + 1] = k
+            walk(v, p, visit)
+          end
+        end
+      end
+      local targets = {}
+      walk(base.att, {}, function(path, k) targets[#targets + 1] = { "att", path, k } end)
+      for k in pairs(base.col) do targets[#targets + 1] = { "col", {}, k } end
+      for _, tgt in ipairs(targets) do
+        for _, w in ipairs(WRONG) do
+          local c = capture(name)
+          local t = c[tgt[1]]
+          for _, p in ipairs(tgt[2]) do t = t[p] end
+          t[tgt[3]] = w
+          only_tee_errors(c, "full")
+        end
+        local c = capture(name)
+        local t = c[tgt[1]]
+        for _, p in ipairs(tgt[2]) do t = t[p] end
+        t[tgt[3]] = nil
+        only_tee_errors(c, "full")
+      end
+    end)
+  end
+
+  it("raises only TeeErrors for collateral JSON with every member of the wrong type", function()
+    -- re-signing is impossible, so this drives the TCB matching directly
+    local tcb = core.json_decode(capture("gemma_3_27b_p").col.tcb_info)
+    for _, w in ipairs(WRONG) do
+      local t = core.json_decode(capture("gemma_3_27b_p").col.tcb_info)
+      t.tcbLevels = w
+      assert.is_nil(V._match_tcb_level(t, { tcb = { 4, 4, 2, 2, 4, 1, 0, 5 }, pcesvn = 13 },
+        "\11\1\4" .. ("\0"):rep(13)))
+      local u = core.json_decode(capture("gemma_3_27b_p").col.tcb_info)
+      u.tcbLevels[1].tcb = w
+      local lvl = V._match_tcb_level(u, { tcb = { 4, 4, 2, 2, 4, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0 }, pcesvn = 13 },
+        "\11\1\4" .. ("\0"):rep(13))
+      assert.is_true(lvl == nil or lvl.tcbStatus == "OutOfDate")
+    end
+    assert.is_table(tcb)
+  end)
+end)
