@@ -139,6 +139,7 @@
 ---@field retry_after? number seconds, from Retry-After
 ---@field headers? table<string, string> the response headers (lower-case names)
 ---@field body? string the raw response body (capped)
+---@field location? string (a 3xx answer, never followed) its Location header
 ---@field timeout? "timeout"|"connect_timeout"|"idle_timeout" (TimeoutError) which limit fired
 ---@field attempts? integer the times the request was sent (1 + retries)
 ---@field partial? table (a started stream's errors) what arrived before the failure, shaped as Stream:collect() returns it
