@@ -12,6 +12,8 @@
 
 static const char vn_sse_bom[3] = { '\xEF', '\xBB', '\xBF' };
 
+/* {==================== the decoder's life ==================== */
+
 void vn_sse_init(vn_sse *d, size_t max_size) {
   memset(d, 0, sizeof *d);
   if (max_size == 0) max_size = VN_SSE_DEFAULT_MAX;
@@ -41,6 +43,10 @@ void vn_sse_free(vn_sse *d) {
 size_t vn_sse_buffered(const vn_sse *d) {
   return d->line_len + d->data_len;
 }
+
+/* }==================== */
+
+/* {==================== buffers ==================== */
 
 /* Room for need bytes, need <= limit. Doubling keeps appends amortised O(1);
  * the limit keeps a buffer from ever outgrowing the cap. */
@@ -72,6 +78,10 @@ static int vn_sse_set(vn_sse *d, char **buf, size_t *len, size_t *cap,
   *len = n;
   return VN_SSE_OK;
 }
+
+/* }==================== */
+
+/* {==================== lines and fields ==================== */
 
 /* A blank line ends the block: dispatch if any data line was seen. */
 static int vn_sse_dispatch(vn_sse *d, vn_sse_cb cb, void *ud) {
@@ -131,33 +141,37 @@ static int vn_sse_line(vn_sse *d, const char *s, size_t n, vn_sse_cb cb, void *u
     vn = 0;
   }
   switch (k) {
-  case 4:
-    if (memcmp(s, "data", 4) == 0) {
-      /* joined data (data_len - 1 + 1 + vn) may not exceed max; data_len can
-       * already be max + 1 after empty lines, hence the first test */
-      if (d->data_len > d->max || vn > d->max - d->data_len)
-        return vn_sse_fail(d, VN_SSE_ETOOBIG);
-      if (vn_sse_reserve(&d->data, &d->data_cap, d->data_len + vn + 1, d->max + 1))
-        return vn_sse_fail(d, VN_SSE_ENOMEM);
-      if (vn) memcpy(d->data + d->data_len, v, vn);
-      d->data_len += vn;
-      d->data[d->data_len++] = '\n';
-    }
-    break;
-  case 5:
-    if (memcmp(s, "event", 5) == 0)
-      return vn_sse_set(d, &d->type, &d->type_len, &d->type_cap, v, vn);
-    if (memcmp(s, "retry", 5) == 0) vn_sse_retry(d, v, vn);
-    break;
-  case 2:
-    if (s[0] == 'i' && s[1] == 'd' && !memchr(v, '\0', vn))
-      return vn_sse_set(d, &d->id, &d->id_len, &d->id_cap, v, vn);
-    break;
-  default:
-    break;                             /* unknown field */
+    case 4:
+      if (memcmp(s, "data", 4) == 0) {
+        /* joined data (data_len - 1 + 1 + vn) may not exceed max; data_len can
+         * already be max + 1 after empty lines, hence the first test */
+        if (d->data_len > d->max || vn > d->max - d->data_len)
+          return vn_sse_fail(d, VN_SSE_ETOOBIG);
+        if (vn_sse_reserve(&d->data, &d->data_cap, d->data_len + vn + 1, d->max + 1))
+          return vn_sse_fail(d, VN_SSE_ENOMEM);
+        if (vn) memcpy(d->data + d->data_len, v, vn);
+        d->data_len += vn;
+        d->data[d->data_len++] = '\n';
+      }
+      break;
+    case 5:
+      if (memcmp(s, "event", 5) == 0)
+        return vn_sse_set(d, &d->type, &d->type_len, &d->type_cap, v, vn);
+      if (memcmp(s, "retry", 5) == 0) vn_sse_retry(d, v, vn);
+      break;
+    case 2:
+      if (s[0] == 'i' && s[1] == 'd' && !memchr(v, '\0', vn))
+        return vn_sse_set(d, &d->id, &d->id_len, &d->id_cap, v, vn);
+      break;
+    default:
+      break;                             /* unknown field */
   }
   return VN_SSE_OK;
 }
+
+/* }==================== */
+
+/* {==================== feeding ==================== */
 
 /* Appends an incomplete line's bytes, all of them already scanned. */
 static int vn_sse_hold(vn_sse *d, const char *s, size_t n) {
@@ -240,6 +254,10 @@ int vn_sse_feed(vn_sse *d, const char *buf, size_t len, vn_sse_cb cb, void *ud) 
   return vn_sse_body(d, buf, len, cb, ud);
 }
 
+/* }==================== */
+
+/* {==================== the media type ==================== */
+
 int vn_sse_is_event_stream(const char *ctype) {
   static const char want[] = "text/event-stream";
   size_t i;
@@ -254,3 +272,5 @@ int vn_sse_is_event_stream(const char *ctype) {
   while (*ctype == ' ' || *ctype == '\t') ctype++;
   return *ctype == '\0' || *ctype == ';';
 }
+
+/* }==================== */

@@ -675,6 +675,26 @@ static int bench(void)
   return 0;
 }
 
+/* Content-Type values: which name an event stream. */
+static void test_media_type(void)
+{
+  static const struct { const char *ctype; int want; } types[] = {
+    { "text/event-stream", 1 }, { "Text/Event-Stream", 1 }, { "TEXT/EVENT-STREAM", 1 },
+    { "text/event-stream; charset=utf-8", 1 }, { "text/event-stream;charset=utf-8", 1 },
+    { " \ttext/event-stream \t", 1 }, { "text/event-stream ;x=y", 1 },
+    { "text/x-event-stream", 0 }, { "text/event-streams", 0 }, { "text/event-stream-x", 0 },
+    { "application/json", 0 }, { "event-stream", 0 }, { "text/event", 0 }, { "", 0 },
+    { "xtext/event-stream", 0 }, { "text/event-stream,text/html", 0 },
+  };
+  size_t i;
+  for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+    int got = vn_sse_is_event_stream(types[i].ctype);
+    if (got != types[i].want) fprintf(stderr, "FAIL media type \"%s\": got %d\n", types[i].ctype, got);
+    tally(got == types[i].want);
+  }
+  tally(vn_sse_is_event_stream(NULL) == 0);
+}
+
 int main(int argc, char **argv)
 {
   size_t i;
@@ -687,6 +707,7 @@ int main(int argc, char **argv)
   test_api();
   test_nomem();
   test_big();
+  test_media_type();
   printf("sse: %d passed, %d failed\n", n_pass, n_fail);
   return n_fail ? 1 : 0;
 }
