@@ -228,6 +228,18 @@ describe("bin/venice", function()
   end)
 
   describe("image", function()
+    it("refuses an image that is not base64, writing no file", function()
+      local dir = tmpname()
+      os.execute("mkdir -p " .. q(dir))
+      mock.fault("/image/generate", { status = 200, body = { id = "img-1", images = { "not base64 at all!" } } })
+      local out, err, code = cli { "image", "a red fox", "-o", dir .. "/fox.png" }
+      assert.equal(1, code, err)
+      assert.equal("", out)
+      assert.matches("image 1 of the response is not valid base64", err)
+      assert.is_nil(read_file(dir .. "/fox.png"))
+      os.execute("rm -rf " .. q(dir))
+    end)
+
     it("decodes the base64 images of the JSON response into files", function()
       local dir = tmpname()
       os.execute("mkdir -p " .. q(dir))
