@@ -13,8 +13,8 @@ It listens on 127.0.0.1 (a free port, written to F) and serves, under any prefix
                                               key and streams an answer encrypted to the client key
 Control (at the root):
   POST /_mode {"mode": ..., "shape": "flat"|"evidence"}   the variant of what follows:
-       ok | wrong_nonce | debug | mismatched_address | corrupt_chunk | plaintext_chunk |
-       wrong_key_chunk | bad_signature | short_nonce_echo
+       ok | wrong_nonce | debug | mismatched_address | swapped_key | corrupt_chunk |
+       plaintext_chunk | wrong_key_chunk | bad_signature | unknown_signature
   GET  /_ca        the test root CA (PEM)
   GET  /_log       what reached the server: requests, headers, decrypted messages, the answer's
                    plaintext pieces
@@ -256,7 +256,9 @@ def attestation(model, nonce_hex):
         }
     return {
         'verified': True, 'nonce': echo, 'request_nonce': echo, 'model': model, 'tee_provider': 'emulator',
-        'tee_hardware': 'intel-tdx', 'signing_address': addr_hex, 'signing_public_key': pub.hex(),
+        'tee_hardware': 'intel-tdx', 'signing_address': addr_hex,
+        # swapped_key: the address and the quote are the enclave key's, the key offered another's
+        'signing_public_key': (pub65(ENCLAVE.other) if mode == 'swapped_key' else pub).hex(),
         'signing_algo': 'ecdsa', 'intel_quote': q.hex(),
         # what a client must never trust: the server's own opinion
         'server_verification': {'tdx': {'valid': True, 'reportData': (addr + b'\x00' * 12 + nonce).hex()}},

@@ -170,6 +170,7 @@ describe("private inference against an enclave emulator", function()
       { "wrong_nonce", "a nonce that is not the one sent" },
       { "debug", "a debug enclave" },
       { "mismatched_address", "a REPORTDATA address that is not the key's" },
+      { "swapped_key", "a key offered that is not the one whose address the quote binds" },
     } do
       it("fails closed on " .. case[2], function()
         mode(case[1])

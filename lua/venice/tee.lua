@@ -337,6 +337,10 @@ function Session:_fresh()
   if not att then return nil, err end
   local pub, hex = M.model_key(att)
   if not pub then return nil, hex end
+  local bound = type(att.report) == "table" and att.report.public_key
+  if type(bound) == "string" and #bound == 65 and bound ~= pub then
+    return nil, tee_error("key", "the key the verifier found bound by the quote is not the attestation's E2EE key")
+  end
   if self._closed then return nil, verror("Error", "the E2EE session is closed", { code = "session_closed" }) end
   self.attestation, self.report = att, att.report
   self._model_pub, self.model_public_key = pub, hex
