@@ -310,6 +310,26 @@ for name, shape in pairs(CAPTURES) do
       end
     end)
 
+    it("checks the CRLs the collateral has, one or both", function()
+      for _, drop in ipairs { "pck_crl", "root_ca_crl" } do
+        local c = capture(name)
+        c.col[drop] = nil
+        local r = V.verify(c.att, opts(c, "full"))
+        assert.is_true(r.ok)
+        assert.equal("pck_revocation", r.checks[16].name)
+        -- the other one, altered, still fails
+        local d = capture(name)
+        d.col[drop] = nil
+        local other = drop == "pck_crl" and "root_ca_crl" or "pck_crl"
+        d.col[other] = change(d.col[other], 200)
+        assert.equal("pck_revocation", failed(d.att, opts(d, "full")))
+      end
+      local c = capture(name)
+      c.col.pck_crl, c.col.root_ca_crl, c.col.pck_crl_issuer_chain = nil, nil, nil
+      local r = V.verify(c.att, opts(c, "full"))
+      for _, ch in ipairs(r.checks) do assert.not_equal("pck_revocation", ch.name) end
+    end)
+
     it("skips the TCB status only when told to, and says so", function()
       local c = capture(name)
       local r = V.verify(c.att, opts(c, "full", { collateral = false }))

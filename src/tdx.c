@@ -8,9 +8,10 @@
  *     public_key: the raw P-256 point (65 bytes) when the key is one; sgx: the fields of Intel's SGX
  *     extension (1.2.840.113741.1.13.1) of a PCK certificate: fmspc, pceid, pcesvn, cpusvn, tcb
  *     (the 16 SGX TCB component SVNs), ppid, sgx_type
- *   core.x509_verify({ der, ... }, root_der, now [, { crl_der, ... }]) -> true | false, reason
+ *   core.x509_verify({ der, ... }, root_der, now [, { crl_der, ... } [, leaf_only]]) -> true | false, reason
  *     the chain from the first certificate (leaf) through the others to the one trusted root, at
- *     the unix time now, checking the CRLs given (each certificate's issuer must then have one)
+ *     the unix time now, checking the CRLs given: each certificate's issuer must then have one
+ *     (only the leaf's with leaf_only)
  *   core.p256_verify_cert_signature(der, digest32, sig64) -> boolean
  *     ECDSA P-256 verification by the public key of a certificate
  * Every OpenSSL object is freed before anything that can raise a Lua error. */
@@ -388,7 +389,7 @@ static int l_x509_verify(lua_State *L) {
   X509_CRL *crls[8];
   const char *ders[16], *cders[8], *rder;
   size_t lens[16], clens[8], rlen;
-  int n, nc = 0, i, ok = 0;
+  int n, nc = 0, i, ok = 0, leaf_only = lua_toboolean(L, 5);
   const char *why = NULL;
   char reason[256];
   time_t now;
@@ -434,7 +435,8 @@ static int l_x509_verify(lua_State *L) {
   }
   for (i = 0; i < nc && !why; i++)
     if (X509_STORE_add_crl(store, crls[i]) != 1) why = "out of memory";
-  if (!why && nc > 0) X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  if (!why && nc > 0)
+    X509_STORE_set_flags(store, leaf_only ? X509_V_FLAG_CRL_CHECK : X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
   for (i = 1; i < n && !why; i++)
     if (!OPENSSL_sk_push(untrusted, certs[i])) why = "out of memory";
   if (!why && X509_STORE_CTX_init(ctx, store, certs[0], (STACK_OF(X509) *)untrusted) != 1) why = "out of memory";

@@ -224,11 +224,11 @@ end
 
 -- A chain (leaf first) verified to the trusted root at now. Intel's chains end in a copy of the
 -- root, which must be the trusted root itself, byte for byte (else its bytes would go unchecked).
-local function verify_chain(certs, root, now, crls)
+local function verify_chain(certs, root, now, crls, leaf_only)
   if #certs < 2 or certs[#certs] ~= root then
     return false, "the chain does not end in the trusted root certificate"
   end
-  return core.x509_verify(certs, root, now, crls)
+  return core.x509_verify(certs, root, now, crls, leaf_only)
 end
 
 -- A CRL as DER from hex (PCCS) or PEM (PCS).
@@ -505,18 +505,35 @@ function M.verify(att, opts)
   check(r, "qe_identity", qe_id ~= nil, tostring(qerr2))
   r.qe_tcb_status = qe_status
 
-  -- revocation: the PCK CRL (PCK certificate) and the root CA CRL (the intermediate CA), when given
-  local crls = {}
-  for _, k in ipairs { "pck_crl", "root_ca_crl" } do
-    if col[k] ~= nil then crls[#crls + 1] = crl_der(col[k]) or "" end
-  end
-  if #crls > 0 then
-    local ok, why = verify_chain(certs, root, now, crls)
-    if ok and col.pck_crl_issuer_chain ~= nil then
+  -- revocation, when the collateral has CRLs: the PCK CRL covers the PCK certificate, the root CA
+  -- CRL the intermediate CA and the TCB signing certificates
+  local pck_crl = col.pck_crl ~= nil and (crl_der(col.pck_crl) or "") or nil
+  local root_crl = col.root_ca_crl ~= nil and (crl_der(col.root_ca_crl) or "") or nil
+  if pck_crl or root_crl then
+    local ok, why
+    if pck_crl and root_crl then
+      ok, why = verify_chain(certs, root, now, { pck_crl, root_crl })
+    elseif pck_crl then
+      ok, why = verify_chain(certs, root, now, { pck_crl }, true)
+    else
+      local upper = {}
+      for i = 2, #certs do upper[#upper + 1] = certs[i] end
+      ok, why = verify_chain(upper, root, now, { root_crl }, true)
+    end
+    if ok and root_crl then
+      for _, pem in ipairs { col.tcb_info_issuer_chain, col.qe_identity_issuer_chain } do
+        local ic = chain_of(pem)
+        if ok and ic then
+          ok, why = verify_chain(ic, root, now, { root_crl }, true)
+          if not ok then why = "the TCB signing certificate: " .. tostring(why) end
+        end
+      end
+    end
+    if ok and pck_crl and col.pck_crl_issuer_chain ~= nil then
       local ic, ierr = chain_of(col.pck_crl_issuer_chain)
       if ic then ok, why = verify_chain(ic, root, now) else ok, why = false, "pck_crl_issuer_chain: " .. ierr end
     end
-    check(r, "pck_revocation", ok, "the PCK certificate chain fails against the collateral's CRLs: " .. tostring(why))
+    check(r, "pck_revocation", ok, "the certificates fail against the collateral's CRLs: " .. tostring(why))
   end
 
   -- the TDX module: identity by its major version TEE_TCB_SVN[1], status by TEE_TCB_SVN[0]
