@@ -126,6 +126,25 @@ describe("the local server's request checks", function()
     assert.are.equal(400, r.status)
   end)
 
+  it("apply to the routes that decode their own requests (chat, embeddings, models)", function()
+    local r = call_with_wrong_table(
+      [[function(E) table.insert(E["chat.completions.create"].enums.reasoning_effort, "extreme") end]],
+      [[function(c) return c.chat.completions.create { model = "m", reasoning_effort = "extreme",
+        messages = { { role = "user", content = "x" } } } end]])
+    assert.is_false(r.ok)
+    assert.are.equal(400, r.status)
+    assert.are.equal("reasoning_effort", r.param)
+    assert.are.equal(1, received("/chat/completions"))
+    r = call_with_wrong_table([[function(E) E["embeddings.create"].types.dimensions = "string" end]],
+      [[function(c) return c.embeddings.create { model = "m", input = "x", dimensions = "many" } end]])
+    assert.are.equal(400, r.status)
+    assert.are.equal("dimensions", r.param)
+    r = call_with_wrong_table([[function(E) E["models.list"].enums.type[1] = "holograms" end]],
+      [[function(c) return c.models.list { type = "holograms" } end]])
+    assert.are.equal(400, r.status)
+    assert.are.equal("type", r.param)
+  end)
+
   it("refuse a wrong path or a wrong body kind in the SDK's table", function()
     local r = call_with_wrong_table([[function(E) E["characters.get"].path = "/character/{slug}" end]],
       [[function(c) return c.characters.get("alan-watts") end]])

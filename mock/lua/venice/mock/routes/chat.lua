@@ -390,6 +390,8 @@ R["POST /chat/completions"] = function(req)
   local body = req.json
   local issues = validate(body)
   if #issues > 0 then return kit.invalid(issues) end
+  local status, err = support.check("POST /chat/completions", req)
+  if status then return status, err end
   local fault = req.fault or {}
   local p = plan(body, fault)
   local id, created = "chatcmpl-" .. kit.hex(32), os.time()

@@ -2,6 +2,7 @@
 
 local json = require "venice.mock.json"
 local kit = require "venice.mock.kit"
+local S = require "venice.mock.routes.support"
 local codec = require "venice.mock.codec"
 
 local R = {}
@@ -78,6 +79,8 @@ R["POST /embeddings"] = function(req)
   local body = req.json
   local issues = validate(body)
   if #issues > 0 then return kit.invalid(issues) end
+  local status, err = S.check("POST /embeddings", req)
+  if status then return status, err end
   local inputs = type(body.input) == "string" and { body.input } or body.input
   local dims = math.floor(body.dimensions or DEFAULT_DIMS)
   local data, tokens = json.array{}, 0

@@ -2,6 +2,7 @@
 
 local json = require "venice.mock.json"
 local kit = require "venice.mock.kit"
+local S = require "venice.mock.routes.support"
 
 local R = {}
 
@@ -106,6 +107,8 @@ local TYPES = {
 }
 
 R["GET /models"] = function(req)
+  local status, err = S.check("GET /models", req)
+  if status then return status, err end
   local want = req.query.type or "text"
   if not TYPES[want] then
     local options = {}

@@ -283,6 +283,20 @@ function S.route(key, handler)
   return { handler = fn, auth = false }
 end
 
+--- For routes that decode the request themselves: the 400 (status, body) when the fields of
+-- req break the rules of operation `key` (required, types, enums), else nil.
+function S.check(key, req)
+  local r = rules[key] or error("no such operation in the OpenAPI file: " .. tostring(key))
+  local issues
+  if key:match("^GET ") or key:match("^DELETE ") then
+    issues = issues_for(r.query, query_lists(req.query_string), true)
+  elseif type(req.json) == "table" and req.json[1] == nil then
+    issues = issues_for(r.json, req.json, false)
+  end
+  if issues and #issues > 0 then return kit.invalid(issues) end
+  return nil
+end
+
 --- R[key] = S.route(key, handler)
 function S.serve(R, key, handler)
   R[key] = S.route(key, handler)
