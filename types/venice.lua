@@ -232,7 +232,8 @@ function Task:done() end
 ---@return any ...
 function Task:result() end
 
----Aborts its transfer at once; the task finishes with an Error of code "cancelled".
+---Aborts its transfer at once; the task finishes with an Error of code "cancelled". Called from
+---inside the task's own function, that function ends there (cancel does not return).
 ---@return boolean cancelled false when it had already finished
 function Task:cancel() end
 

@@ -31,8 +31,9 @@ local function verror(class, message, fields)
   return core.error(class, f)
 end
 
-local Conversation = { __name = "venice.Conversation" }
-Conversation.__index = Conversation
+-- The methods of a conversation, apart from its metatable.
+local Conversation = {}
+local ConversationMT = { __name = "venice.Conversation", __index = Conversation }
 
 --{==================== sizes ====================
 
@@ -106,13 +107,13 @@ function Conversation:reserve(window)
   return math.min(MAX_RESERVE, floor(window / 4))
 end
 
---- Drops the oldest turns (a user message and everything up to the next one) until the history
---- fits; the newest turn always stays. Returns the number of messages dropped.
-function Conversation:trim()
+-- The turns of `h` that fit (a user message and everything up to the next one, the oldest
+-- dropped first; the newest turn always stays): returns the kept list (h itself when nothing is
+-- dropped), the number dropped and the estimated tokens kept. Changes nothing.
+function Conversation:_fit(h)
   local window = self:context_tokens()
   local budget = window - self:reserve(window)
   local total = self.system and estimate { content = self.system } or 0
-  local h = self.messages
   for _, m in ipairs(h) do total = total + estimate(m) end
   local start = 1
   while total > budget do
@@ -125,12 +126,18 @@ function Conversation:trim()
     start = stop
   end
   local dropped = start - 1
-  if dropped > 0 then
-    local kept = {}
-    for i = start, #h do kept[#kept + 1] = h[i] end
-    self.messages = kept
-    self.trimmed = self.trimmed + dropped
-  end
+  if dropped == 0 then return h, 0, total end
+  local kept = {}
+  for i = start, #h do kept[#kept + 1] = h[i] end
+  return kept, dropped, total
+end
+
+--- Drops the oldest turns (a user message and everything up to the next one) until the history
+--- fits; the newest turn always stays. Returns the number of messages dropped.
+function Conversation:trim()
+  local kept, dropped, total = self:_fit(self.messages)
+  self.messages = kept
+  self.trimmed = self.trimmed + dropped
   self.tokens = total
   return dropped
 end
@@ -139,18 +146,18 @@ end
 
 --{==================== talking ====================
 
-function Conversation:_request_messages()
+function Conversation:_request_messages(history)
   local out = {}
   if self.system then out[1] = { role = "system", content = self.system } end
-  for _, m in ipairs(self.messages) do out[#out + 1] = m end
+  for _, m in ipairs(history or self.messages) do out[#out + 1] = m end
   return out
 end
 
-function Conversation:_request()
+function Conversation:_request(history)
   local body = {}
   for k, v in pairs(self.params) do body[k] = v end
   body.model = self.model
-  body.messages = self:_request_messages()
+  body.messages = self:_request_messages(history)
   if next(self.venice_parameters) then
     local vp = {}
     for k, v in pairs(self.venice_parameters) do vp[k] = v end
@@ -210,8 +217,9 @@ function Conversation:_send(body, o, on_text)
 end
 
 --- conv:say(text, opts) -> the answer's text | nil, err. opts: on_text(piece, chunk) streams the
---- answer; other fields are request options (timeout, headers, ...). On failure the history is
---- left as it was.
+--- answer; other fields are request options (timeout, headers, ...). The conversation changes only
+--- when the answer has arrived: on failure, and also when the turn never ends (its task is
+--- cancelled, on_text raises, Ctrl-C interrupts it), the history is left as it was.
 function Conversation:say(text, opts)
   if type(text) ~= "string" then
     error("venice: conversation:say: text must be a string, got " .. type(text), 2)
@@ -226,17 +234,15 @@ function Conversation:say(text, opts)
   if on_text ~= nil and type(on_text) ~= "function" then
     error("venice: conversation:say: on_text must be a function", 2)
   end
-  local before, trimmed_before = self.messages, self.trimmed
-  self.messages = {}
-  for i, m in ipairs(before) do self.messages[i] = m end
-  self.messages[#self.messages + 1] = { role = "user", content = text }
-  self:trim()
-  local res, added = self:_send(self:_request(), o, on_text)
-  if not res then
-    self.messages, self.trimmed = before, trimmed_before
-    return nil, added
-  end
-  for _, m in ipairs(added) do self.messages[#self.messages + 1] = m end
+  -- the new turn is built aside and becomes the history only with its answer
+  local turn = {}
+  for i, m in ipairs(self.messages) do turn[i] = m end
+  turn[#turn + 1] = { role = "user", content = text }
+  local kept, dropped, tokens = self:_fit(turn)
+  local res, added = self:_send(self:_request(kept), o, on_text)
+  if not res then return nil, added end
+  for _, m in ipairs(added) do kept[#kept + 1] = m end
+  self.messages, self.trimmed, self.tokens = kept, self.trimmed + dropped, tokens
   self.last_response = res
   local last = added[#added]
   local content = last and last.content
@@ -263,7 +269,7 @@ function Conversation:reset()
   self.last_response = nil
 end
 
-function Conversation:__tostring()
+function ConversationMT.__tostring(self)
   return ("venice.Conversation (%s, %d messages)"):format(self.model, #self.messages)
 end
 
@@ -342,7 +348,7 @@ function M.new(o)
     client = client, model = o.model, system = o.system, venice_parameters = vp, params = params,
     tools = o.tools, max_turns = o.max_turns, context_limit = o.context_tokens,
     reserve_tokens = o.reserve_tokens, messages = messages, trimmed = 0,
-  }, Conversation)
+  }, ConversationMT)
 end
 
 --- venice.conversation.load(path, { client = c, tools = ..., ... }) -> conversation | nil, err
@@ -382,7 +388,8 @@ function M.load(path, opts)
   return conv
 end
 
-M.Conversation = Conversation
+M.Conversation = Conversation          -- the methods
+M.ConversationMT = ConversationMT      -- the metatable
 
 return setmetatable(M, {
   __call = function(_, o) return M.new(o) end,

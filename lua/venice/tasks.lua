@@ -8,16 +8,70 @@ local core = require "venice.core"
 
 local M = {}
 
--- Set by venice.uv in Neovim: whether the caller runs inside a fast libuv callback, and the
--- function (vim.schedule) that runs a task's completion callback outside it instead.
-M.in_fast, M.defer = nil, nil
+--{==================== the driver ====================
+--
+-- How the scheduler reaches the event loop. The default drives libcurl itself (core.step); an
+-- event loop that drives libcurl (venice.uv) installs its own with tasks.set_driver:
+--
+--   step(ms) -> running, activity   drive the engine for at most ms milliseconds (what blocking
+--                                   waits outside a task, venice.poll and venice.run call)
+--   on_wait(task)                   a task has just started waiting (a transfer or a deadline)
+--   in_fast() -> boolean            whether the caller is inside a callback where a task's
+--                                   on_done must not run (Neovim's fast libuv callbacks)
+--   defer(fn)                       runs fn later, outside such a callback (vim.schedule)
+--
+-- Fields left out take the default's. set_driver(nil) restores the default.
+
+local DEFAULT = {
+  step = function(ms) return core.step(ms) end,
+  on_wait = function() end,
+  in_fast = function() return false end,
+  defer = function(fn) fn() end,
+}
+local driver = DEFAULT
+local complete = setmetatable({ [DEFAULT] = true }, { __mode = "k" })   -- drivers made here
+
+--- tasks.set_driver(d | nil) -> the driver it replaces.
+function M.set_driver(d)
+  if d ~= nil and type(d) ~= "table" then error("venice.tasks.set_driver: a table or nil is required", 2) end
+  local previous = driver
+  if d == nil then
+    driver = DEFAULT
+  elseif complete[d] then   -- one set_driver or driver() returned: put back as it is
+    driver = d
+  else
+    local full = {}
+    for k, f in pairs(DEFAULT) do
+      local v = d[k]
+      if v ~= nil and type(v) ~= "function" then
+        error(("venice.tasks.set_driver: %s must be a function"):format(k), 2)
+      end
+      full[k] = v or f
+    end
+    for k in pairs(d) do
+      if DEFAULT[k] == nil then error(("venice.tasks.set_driver: unknown field '%s'"):format(tostring(k)), 2) end
+    end
+    complete[full] = true
+    driver = full
+  end
+  return previous
+end
+
+--- tasks.driver() -> the driver in use.
+function M.driver()
+  return driver
+end
+
+--}====================
 
 local Task = { __name = "venice.Task" }
-Task.__index = Task
+local TaskMethods = {}
+Task.__index = TaskMethods
 
-local WAIT, SLEEP = {}, {}      -- what a task yields: a transfer to wait on, or a deadline
+local WAIT, SLEEP, ENDED = {}, {}, {}   -- what a task yields: a transfer, a deadline, its own end
 local by_co = setmetatable({}, { __mode = "k" })   -- coroutine -> task
 local live = {}                 -- tasks not finished, in spawn order
+local co_close = rawget(coroutine, "close")   -- Lua 5.4
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 local unpack = table.unpack or unpack
 
@@ -47,8 +101,8 @@ local function finish(task, ok, err)
   local cb = task.on_done
   if cb then
     task.on_done = nil
-    if M.in_fast and M.in_fast() then
-      M.defer(function() cb(task) end)
+    if driver.in_fast() then
+      driver.defer(function() cb(task) end)
     else
       cb(task)
     end
@@ -59,6 +113,11 @@ end
 local function resume(task)
   if task.status ~= "running" then return end
   local ok, a, b, c = coroutine.resume(task.co)
+  if a == ENDED and task.status ~= "running" then
+    -- it cancelled itself: its function ends where it stands (to-be-closed variables close)
+    if co_close then co_close(task.co) end
+    return
+  end
   if not ok then return finish(task, false, a) end
   if coroutine.status(task.co) == "dead" then return finish(task, true) end
   if a == WAIT then
@@ -68,7 +127,7 @@ local function resume(task)
   else   -- a bare coroutine.yield() from user code: run it again on the next step
     task.waiting, task.transfer, task.deadline = "sleep", nil, 0
   end
-  if M.on_wait then M.on_wait(task) end
+  driver.on_wait(task)
 end
 
 --- Starts fn(...) as a task and runs it until its first wait. Returns the task.
@@ -92,7 +151,7 @@ function M.await(t, what)
   if task then
     coroutine.yield(WAIT, t, what)
   else
-    while not t:ready(what) do core.step(1000) end
+    while not t:ready(what) do driver.step(1000) end
   end
 end
 
@@ -106,7 +165,7 @@ function M.sleep(seconds)
   while true do
     local left = deadline - core.now()
     if left <= 0 then return end
-    core.step(left * 1000)
+    driver.step(left * 1000)
   end
 end
 
@@ -158,7 +217,7 @@ function M.poll(timeout)
   if wake() == 0 and #live > 0 then
     local d = next_deadline_ms()
     if d and d < ms then ms = d end
-    core.step(ms)
+    driver.step(ms)
     wake()
   end
   return #live
@@ -171,7 +230,7 @@ function M.run()
     if wake() == 0 then
       local ms = next_deadline_ms() or 1000
       if ms > 1000 then ms = 1000 end
-      core.step(ms)
+      driver.step(ms)
     end
   end
 end
@@ -184,13 +243,13 @@ function M.count()
 end
 
 --- task:done() -> whether it finished
-function Task:done()
+function TaskMethods:done()
   return self.status ~= "running"
 end
 
 --- task:result() -> the task's return values, or nil, err. Waits (blocking, or yielding inside
 --- another task) when it has not finished.
-function Task:result()
+function TaskMethods:result()
   while self.status == "running" do
     if M.current() then
       coroutine.yield(SLEEP, 0)
@@ -201,15 +260,21 @@ function Task:result()
   return unpack(self.results, 1, self.results.n)
 end
 
---- task:cancel(): aborts its transfer at once; the task finishes with a cancelled error.
-function Task:cancel()
+--- task:cancel(): aborts its transfer at once; the task finishes with a cancelled error. Called
+--- from inside the task's own function, that function ends there (cancel does not return).
+function TaskMethods:cancel()
   if self.status ~= "running" then return false end
   if self.transfer then self.transfer:cancel() end
   self.cancelled = true
   local err = core.error("Error", { message = "the task was cancelled", code = "cancelled" })
   finish(self, false, err)
+  if coroutine.running() == self.co then
+    coroutine.yield(ENDED)   -- never resumed: resume() sees ENDED and closes the coroutine
+    error("venice: internal: a cancelled task was resumed")
+  end
   return true
 end
 
 M.Task = Task
+M.TaskMethods = TaskMethods
 return M
