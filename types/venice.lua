@@ -1401,8 +1401,31 @@ function ConversationModule.estimate(message) end
 ---@field date? string
 
 ---@class venice.TeeReport
+---@field ok boolean true when every check passed (a failure raises instead)
 ---@field level "baseline"|"full" the level verified
----@field checks table[] each check by name, with its result
+---@field checks { name: string, ok: boolean, message?: string, detail?: table, skipped?: boolean }[] in order
+---@field signing_address string lower-case 0x hex
+---@field public_key string the 65-byte key the quote binds
+---@field td_attributes string hex
+---@field mrtd string hex, reported (not compared)
+---@field rtmr string[] RTMR0-3 in hex, reported (not compared)
+---@field fmspc? string full level: the platform's FMSPC (hex)
+---@field root_ca? string full level: the root the PCK chain leads to
+---@field tcb_status? string full level: "UpToDate", ... or "not checked" (collateral = false)
+---@field qe_tcb_status? string
+---@field tdx_module_tcb_status? string
+---@field tcb_date? string
+---@field advisory_ids? string[]
+
+---@class venice.TeeVerifyOptions
+---@field nonce string the 64 hex characters sent with the request
+---@field level? "baseline"|"full" default "baseline"
+---@field collateral? table|false Intel's collateral (as a PCS/PCCS returns it); false skips the TCB status
+---@field now? number unix seconds for every validity window (default: the clock)
+---@field root_ca? string PEM of another root than the pinned Intel SGX Root CA (tests)
+---@field allow_tcb? string[] TCB statuses accepted besides UpToDate and SWHardeningNeeded
+---@field client? venice.Client to fetch the collateral when none is given
+---@field pccs_url? string where to fetch it (default Intel's PCS)
 
 ---@class venice.TeeAttestation: table
 ---@field model string
@@ -1499,7 +1522,7 @@ function TeeModule.model_key(attestation) end
 
 ---Verifies a saved attestation offline; raises a TeeError naming the failed check.
 ---@param attestation table
----@param opts { nonce: string, level?: "baseline"|"full", root_ca?: string, collateral?: table, now?: number }
+---@param opts venice.TeeVerifyOptions
 ---@return venice.TeeReport
 function TeeModule.verify(attestation, opts) end
 
