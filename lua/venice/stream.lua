@@ -127,6 +127,9 @@ end
 -- starter() sends the request (with retries) and returns the transfer or nil, err;
 -- scrub(err) takes the API key out of an error before the caller sees it.
 -- opts.ignore_events: event types the decoded reads skip (a list of strings).
+-- stream._filter (set by venice.tee on its E2EE streams): fn(chunk) -> true | nil, err, called on
+-- each decoded chunk before anything else sees it (it may change the chunk in place); an error
+-- ends the stream with it, and the chunk is neither returned nor collected.
 function Stream.new(starter, opts, scrub)
   opts = opts or {}
   local ignore
@@ -255,6 +258,10 @@ function Stream:read()
       self._n = self._n + 1
       local vp = v.venice_parameters
       if vp ~= nil and type(vp) == "table" then self.venice_parameters = vp end   -- for venice.citations
+      if self._filter then
+        local ok, ferr = self._filter(v)
+        if not ok then return self:_fail(ferr) end
+      end
       self._add(v)
       return v
     elseif v == SKIP then   -- luacheck: ignore 542
@@ -272,6 +279,10 @@ function Stream:read()
         if kind == "response.completed" or kind == "response.failed" or kind == "response.incomplete" then
           self._terminal = true
         end
+      end
+      if self._filter then
+        local ok, ferr = self._filter(v)
+        if not ok then return self:_fail(ferr) end
       end
       self._add(v)
       return v

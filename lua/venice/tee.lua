@@ -444,26 +444,10 @@ function Session:stream(params, o)
   end, o)
   -- Every chunk is decrypted as it is decoded, before the stream's own accumulator (collect(),
   -- err.partial) sees it; a chunk that fails stops the stream there, with nothing of it kept.
-  local n, failure = 0, nil
-  local function decrypt(v)
+  local n = 0
+  s._filter = function(v)
     n = n + 1
-    local ok, derr = session:_decrypt(v, n)
-    if not ok then failure = failure or derr end
-    return ok
-  end
-  local add = s._add
-  if add then
-    s._add = function(v) if decrypt(v) then add(v) end end
-  end
-  s.read = function(st)
-    local v, rerr = Stream.read(st)
-    if v ~= nil and not add then decrypt(v) end
-    if failure then
-      local e = failure
-      failure = nil
-      return st:_fail(e)
-    end
-    return v, rerr
+    return session:_decrypt(v, n)
   end
   s.events = function()
     error("venice: an E2EE stream gives decrypted chunks only: read it with a for loop, :read() or :collect()", 2)
