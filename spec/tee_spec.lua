@@ -335,6 +335,16 @@ describe("private inference against an enclave emulator", function()
       assert.equal(0, count("/chat/completions"))
     end)
 
+    it("ends a stream still open when the session is closed", function()
+      local s = assert(c.tee.session { model = "e2ee-test" })
+      local st = s:stream { messages = msgs("x") }
+      assert.is_table(st:read())
+      s:close()
+      local r, err = st:read()
+      assert.is_nil(r)
+      assert.equal("session_closed", err.code)
+    end)
+
     it("keeps the private key out of every Lua value it holds", function()
       local s = assert(c.tee.session { model = "e2ee-test" })
       local seen = {}

@@ -389,6 +389,9 @@ end
 -- Decrypts the text fields of every choice's delta in place; true or nil, TeeError.
 function Session:_decrypt(chunk, n)
   if type(chunk) ~= "table" or type(chunk.choices) ~= "table" then return true end
+  if self._closed then
+    return nil, verror("Error", "the E2EE session was closed while its stream was read", { code = "session_closed" })
+  end
   for _, c in ipairs(chunk.choices) do
     local d = type(c) == "table" and c.delta
     if type(d) == "table" then
