@@ -25,7 +25,9 @@ local function drive(script)
   script.env = script.env or {}
   script.env.VENICE_BASE_URL = mock.url()
   script.env.VENICE_API_KEY = "sk-interrupt-test"
-  script.env.VENICE_LOG, script.env.VENICE_MODEL, script.env.VENICE_PROGRESS = cjson.null, cjson.null, cjson.null
+  for _, k in ipairs { "VENICE_LOG", "VENICE_MODEL", "VENICE_PROGRESS" } do
+    if script.env[k] == nil then script.env[k] = cjson.null end
+  end
   script.env.LUA_PATH = pwd() .. "/lua/?.lua;" .. pwd() .. "/lua/?/init.lua;;"
   script.env.LUA_CPATH = pwd() .. "/build/" .. VERSION .. "/?.so;;"
   local path = tmpname()
@@ -72,6 +74,37 @@ describe("Ctrl-C", function()
     assert.is_nil(r.out:find("interrupted", 1, true), r.out)
     assert.is_nil(r.out:find("tasks.lua", 1, true), r.out)
     assert.is_nil(r.out:find("traceback", 1, true), r.out)
+  end)
+
+  it("stops venice chat --json while it collects, printing nothing", function()
+    mock.fault("/chat/completions", SLOW, 1)
+    local r = drive {
+      argv = { LUA, "bin/venice", "chat", "--json", "tell me a long story" }, timeout = 20,
+      steps = { { sleep = 1.0 }, { sigint = true } },
+    }
+    assert.is_false(r.timed_out)
+    assert.equal(130, r.rc, r.err)
+    assert.equal("", r.out)
+    assert.equal("", r.err)
+  end)
+
+  it("during venice image --binary, with its progress line at a terminal, leaves no file behind", function()
+    local dir = tmpname()
+    assert(os.execute("mkdir -p " .. q(dir)))
+    mock.fault("/image/generate", { drip_ms = 200, drip_bytes = 4 }, 1)
+    local r = drive {
+      argv = { LUA, pwd() .. "/bin/venice", "image", "a slow fox", "--binary", "-o", dir .. "/fox.png" },
+      pty = true, timeout = 20, env = { VENICE_PROGRESS = "1" },
+      steps = { { wait = "received" }, { sleep = 0.3 }, { sigint = true } },
+    }
+    assert.is_false(r.timed_out, r.out)
+    assert.equal(130, r.rc, r.out)
+    assert.is_nil(r.out:find("interrupted", 1, true), r.out)
+    local h = io.popen("ls -A " .. q(dir))
+    local left = h:read("*a")
+    h:close()
+    assert.equal("", left)
+    os.execute("rm -rf " .. q(dir))
   end)
 
   it("during venice speech leaves no part of a file behind", function()
