@@ -506,6 +506,34 @@ describe("venice.tee_verify.fetch_collateral", function()
     assert.matches("could not be fetched", err.message)
   end)
 
+  it("is what client.tee.attestation does at full with verify.pccs_url", function()
+    local venice = require "venice"
+    local c = capture("gemma_3_27b_p")
+    local log = os.tmpname()
+    local p = assert(io.popen("/usr/bin/python3 spec/fixtures/tee/pcs_server.py spec/fixtures/tee/collateral_"
+      .. "gemma_3_27b_p.json " .. log .. " spec/fixtures/tee/attestation_gemma_3_27b_p.json"))
+    local port = p:read("*l")
+    assert.matches("^%d+$", port, "the collateral server did not start (needs /usr/bin/python3)")
+    local base = "http://127.0.0.1:" .. port
+    local client = venice.new { api_key = "sk-test", base_url = base .. "/api/v1", max_retries = 0 }
+    local att, err = client.tee.attestation { model = c.att.model, nonce = c.nonce, level = "full",
+      verify = { pccs_url = base, now = c.epoch } }
+    local bad, berr = client.tee.attestation { model = c.att.model, nonce = change(c.nonce, 5), level = "full",
+      verify = { pccs_url = base, now = c.epoch } }
+    require("venice.client").fetch_url(client, base .. "/_quit", "text", {})
+    p:close()
+    local f = io.open(log, "rb")
+    local seen = f:read("*a")
+    f:close()
+    os.remove(log)
+    assert.is_nil(err)
+    assert.is_true(att.report.ok)
+    assert.equal("UpToDate", att.report.tcb_status)
+    assert.matches("/tdx/certification/v4/qe/identity", seen)
+    assert.is_nil(bad)
+    assert.equal("nonce", berr.check)
+  end)
+
   it("refuses an FMSPC that is not 12 hex characters", function()
     local venice = require "venice"
     local client = venice.new { api_key = "sk-test", base_url = "http://127.0.0.1:9/api/v1" }

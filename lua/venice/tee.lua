@@ -193,6 +193,7 @@ local function attest(client, api, p, o)
     local vo = {}
     for k, v in pairs(p.verify or {}) do vo[k] = v end
     vo.nonce, vo.level = nonce, level
+    if vo.pccs_url and vo.client == nil then vo.client = client end   -- the collateral fetched with it
     local report, verr = try_verify(att, vo)
     if not report then return nil, verr end
     att.report = report

@@ -427,8 +427,8 @@ function M.verify(att, opts)
   -- full: Intel's collateral -------------------------------------------------------------------
   local col = opts.collateral
   local fetch_err
-  if col == nil and opts.client ~= nil then
-    -- no collateral given but a client: fetched from opts.pccs_url (Intel's PCS by default)
+  if col == nil and opts.client ~= nil and opts.pccs_url ~= nil then
+    -- no collateral given but a client and a collateral service: fetched from there
     local fetched, ferr = M.fetch_collateral(opts.client, att, { pccs_url = opts.pccs_url })
     col, fetch_err = fetched, ferr
   end
