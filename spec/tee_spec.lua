@@ -137,6 +137,7 @@ describe("private inference against an enclave emulator", function()
     it("raises on an unknown parameter and refuses an unknown level before sending", function()
       assert.has_error(function() c.tee.attestation { model = "e2ee-test", nonse = "x" } end)
       assert.has_error(function() c.tee.session { model = "e2ee-test", max_age = "soon" } end)
+      assert.has_error(function() c.tee.attestation({ model = "e2ee-test" }, { timeuot = 3 }) end, nil)
       local r, err = c.tee.attestation { model = "e2ee-test", level = "paranoid" }
       assert.is_nil(r)
       assert.equal("level", err.param)

@@ -420,8 +420,7 @@ end
 --- session:stream(params, opts) -> venice.Stream of decrypted chunks
 function Session:stream(params, o)
   if type(params) ~= "table" then error("venice: session:stream: params must be a table, got " .. type(params), 2) end
-  if o ~= nil and type(o) ~= "table" then error("venice: session:stream: opts must be a table, got " .. type(o), 2) end
-  o = o or {}
+  o = require("venice.options").check(o, require("venice.options").REQUEST, "venice: session:stream", 2)
   local api, Stream = self._api, self._api.Stream
   local err = refusal(self, params)
   if not err and self._closed then err = verror("Error", "the E2EE session is closed", { code = "session_closed" }) end
@@ -464,7 +463,7 @@ end
 function Session:create(params, o, cb)
   if cb == nil and type(o) == "function" then o, cb = nil, o end
   if type(params) ~= "table" then error("venice: session:create: params must be a table, got " .. type(params), 2) end
-  if o ~= nil and type(o) ~= "table" then error("venice: session:create: opts must be a table, got " .. type(o), 2) end
+  o = require("venice.options").check(o, require("venice.options").REQUEST, "venice: session:create", 2)
   local function run()
     local s = self:stream(params, o)
     return s:collect()
@@ -535,13 +534,11 @@ function M.attach(client)
   local function entry(where, check, fn)
     return function(p, o, cb)
       if cb == nil and type(o) == "function" then o, cb = nil, o end
-      if o ~= nil and type(o) ~= "table" then
-        error(("venice: %s: opts must be a table, got %s"):format(where, type(o)), 2)
-      end
+      o = require("venice.options").check(o, require("venice.options").REQUEST, "venice: " .. where, 2)
       local q, err = check(where, p)
       local function run()
         if not q then return nil, err end
-        return fn(q, o or {})
+        return fn(q, o)
       end
       if cb then return api.async(cb, run) end
       return run()
