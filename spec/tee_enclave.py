@@ -14,7 +14,8 @@ It listens on 127.0.0.1 (a free port, written to F) and serves, under any prefix
 Control (at the root):
   POST /_mode {"mode": ..., "shape": "flat"|"evidence"}   the variant of what follows:
        ok | wrong_nonce | debug | mismatched_address | swapped_key | corrupt_chunk |
-       plaintext_chunk | wrong_key_chunk | bad_signature | unknown_signature
+       plaintext_chunk | wrong_key_chunk | bad_signature | unknown_signature |
+       replay (a genuine capture of spec/fixtures/tee/, whatever the nonce)
   GET  /_ca        the test root CA (PEM)
   GET  /_log       what reached the server: requests, headers, decrypted messages, the answer's
                    plaintext pieces
@@ -228,8 +229,15 @@ ENCLAVE = Enclave()
 ATTESTED = set()        # request ids answered, for /tee/signature
 
 
+GENUINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'tee', 'attestation_gemma_3_27b_p.json')
+
+
 def attestation(model, nonce_hex):
     mode = STATE['mode']
+    if mode == 'replay':
+        # a genuine attestation of a real enclave, replayed whatever the nonce: its key is not ours
+        with open(GENUINE) as f:
+            return json.load(f)['attestation']
     pub = pub65(ENCLAVE.key)
     addr = address(pub)
     nonce = bytes.fromhex(nonce_hex)

@@ -154,6 +154,21 @@ describe("private inference against an enclave emulator", function()
       assert.equal(0, #log())
     end)
 
+    it("fails a genuine attestation replayed for another nonce, and accepts it for its own", function()
+      mode("replay")
+      local r, err = c.tee.attestation { model = "e2ee-gemma-3-27b-p" }
+      assert.is_nil(r)
+      assert.equal("nonce", err.check)
+      local genuine = cjson.decode(read_file("spec/fixtures/tee/attestation_gemma_3_27b_p.json"))
+      local a = assert(c.tee.attestation { model = "e2ee-gemma-3-27b-p", nonce = genuine._client_nonce })
+      assert.is_true(a.report.ok)
+      -- a relay replaying a genuine attestation never gets a session started: nothing is sent
+      local s, serr = c.tee.session { model = "e2ee-gemma-3-27b-p" }
+      assert.is_nil(s)
+      assert.equal("nonce", serr.check)
+      assert.equal(0, count("/chat/completions"))
+    end)
+
     it("passes the full level with the test CA as root_ca", function()
       local a = assert(c.tee.attestation { model = "e2ee-test", level = "full",
         verify = { root_ca = root_ca, collateral = false } })
