@@ -12,8 +12,9 @@
  *     the chain from the first certificate (leaf) through the others to the one trusted root, at
  *     the unix time now, checking the CRLs given: each certificate's issuer must then have one
  *     (only the leaf's with leaf_only)
- *   core.p256_verify_cert_signature(der, digest32, sig64) -> boolean
- *     ECDSA P-256 verification by the public key of a certificate
+ *   core.x509_verify_signature(der, digest32, sig64) -> boolean
+ *     ECDSA verification by the public key of a certificate
+ *   core.hex_decode(s) -> bytes | nil
  * Every OpenSSL object is freed before anything that can raise a Lua error. */
 #include "sslapi.h"
 #include <stdint.h>
@@ -488,6 +489,32 @@ static int l_x509_verify_signature(lua_State *L) {
   return 1;
 }
 
+/* core.hex_decode(s) -> bytes | nil: hex digits (either case, even count, nothing else) as bytes */
+static int l_hex_decode(lua_State *L) {
+  size_t len, i;
+  const char *s = luaL_checklstring(L, 1, &len);
+  unsigned char *out;
+  if (len % 2) {
+    lua_pushnil(L);
+    return 1;
+  }
+  out = (unsigned char *)lua_newuserdata(L, len / 2 + 1);
+  for (i = 0; i < len; i++) {
+    int c = (unsigned char)s[i], v;
+    if (c >= '0' && c <= '9') v = c - '0';
+    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    else {
+      lua_pushnil(L);
+      return 1;
+    }
+    if (i % 2) out[i / 2] = (unsigned char)(out[i / 2] | v);
+    else out[i / 2] = (unsigned char)(v << 4);
+  }
+  lua_pushlstring(L, (const char *)out, len / 2);
+  return 1;
+}
+
 /* }==================== */
 
 void vn_tdx_open(lua_State *L) {
@@ -497,6 +524,7 @@ void vn_tdx_open(lua_State *L) {
     { "x509_info", l_x509_info },
     { "x509_verify", l_x509_verify },
     { "x509_verify_signature", l_x509_verify_signature },
+    { "hex_decode", l_hex_decode },
     { NULL, NULL }
   };
   luaL_setfuncs(L, funcs, 0);

@@ -53,8 +53,8 @@ local function tohex(s)
 end
 
 local function fromhex(h)
-  if type(h) ~= "string" or #h % 2 ~= 0 or h:find("[^%x]") then return nil end
-  return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end))
+  if type(h) ~= "string" then return nil end
+  return core.hex_decode(h)
 end
 
 -- "0x"-prefixed or plain hex of exactly n bytes, as bytes; nil otherwise.
