@@ -102,6 +102,25 @@ describe("a conversation turn that ends without an answer", function()
     assert.equal(res and 6 or 2, #tconv.messages)
   end)
 
+  it("when Ctrl-C interrupts a tool of a chat.run turn", function()
+    local calls = 0
+    local tconv = venice.conversation { client = client, model = "m",
+      tools = { get_weather = { fn = function() calls = calls + 1; error("interrupted!") end } } }
+    assert(tconv:say "hello")
+    local snap = snapshot(tconv)
+    local ok, err = pcall(tconv.say, tconv, "call get_weather for me")
+    assert.is_false(ok)
+    assert.matches("interrupted!$", err)
+    assert.equal(1, calls)   -- the loop stopped: the interrupt was not sent back as the tool's answer
+    assert.same(snap, snapshot(tconv))
+    -- chat.run itself leaves the caller's list alone
+    local messages = { { role = "user", content = "call get_weather for me" } }
+    ok = pcall(client.chat.run, { model = "m", messages = messages,
+      tools = { get_weather = { fn = function() error("interrupted!") end } } })
+    assert.is_false(ok)
+    assert.equal(1, #messages)
+  end)
+
   it("when Ctrl-C (a real SIGINT) interrupts the stream", function()
     local script = os.tmpname()
     local f = assert(io.open(script, "w"))

@@ -116,6 +116,8 @@ local function run_call(by_name, call, ctx)
   local tctx = { name = name, id = call.id, client = ctx.client, messages = ctx.messages }
   local r = { protected(tool.fn, args, tctx) }
   local content
+  -- Ctrl-C in a tool (lua.c's "interrupted!") stops the loop: it is not the tool's answer
+  if not r[1] and type(r[2]) == "string" and r[2]:find("interrupted!$") then error(r[2], 0) end
   if not r[1] then
     content = error_content(message_of(r[2]))
   elseif r[2] == nil and r[3] ~= nil then       -- the Lua convention: nil, err
