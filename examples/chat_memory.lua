@@ -53,8 +53,9 @@ end
 
 -- Ctrl-C: the interpreter raises "interrupted!" in the middle of whatever runs.
 local function interrupted(err)
+  if type(err) == "table" and (err.status ~= nil or err.details ~= nil) then return false end   -- a server's words
   local msg = type(err) == "table" and err.message or err
-  return type(msg) == "string" and msg:match("interrupted!$") ~= nil
+  return type(msg) == "string" and (msg == "interrupted!" or msg:match("^%S+:%d+: interrupted!$") ~= nil)
 end
 
 -- One turn, streamed to the terminal; false when it failed.

@@ -166,6 +166,19 @@ describe("bin/venice", function()
       assert.equal(0, #mock.requests())
     end)
 
+    it("3 for a server error whose message ends like an interrupt, printed as it is", function()
+      mock.fault("/chat/completions", { status = 500, body = { error = "interrupted!" } }, -1)
+      local out, err, code = cli { "chat", "--retries", "0", "hi" }
+      mock.reset()
+      assert.equal(3, code, err)
+      assert.equal("", out)
+      assert.matches("interrupted!", err)
+      mock.fault("/chat/completions", { error_after = 1, error_message = "interrupted!" }, 1)
+      _, err, code = cli { "chat", "hi" }
+      assert.equal(3, code, err)
+      assert.matches("interrupted!", err)
+    end)
+
     it("2 for usage errors, before any request", function()
       for _, args in ipairs {
         {}, { "frobnicate" }, { "chat", "--bogus", "x" }, { "image", "a cat" }, { "chat", "-m" },
