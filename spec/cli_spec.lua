@@ -174,9 +174,9 @@ describe("bin/venice", function()
       assert.equal("", out)
       assert.matches("interrupted!", err)
       mock.fault("/chat/completions", { error_after = 1, error_message = "interrupted!" }, 1)
-      _, err, code = cli { "chat", "hi" }
-      assert.equal(3, code, err)
-      assert.matches("interrupted!", err)
+      local _, err2, code2 = cli { "chat", "hi" }
+      assert.equal(3, code2, err2)
+      assert.matches("interrupted!", err2)
     end)
 
     it("2 for usage errors, before any request", function()
