@@ -50,6 +50,7 @@ end
 
 local function fromhex(h)
   if type(h) ~= "string" or #h % 2 ~= 0 or h:find("[^%x]") then return nil end
+  if core.hex_decode then return core.hex_decode(h) end
   return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end))
 end
 
