@@ -26,7 +26,7 @@ describe("the documentation runner", function()
     assert.truthy(out:find("FAIL spec/fixtures/docs/sample.md:21", 1, true), out)
     assert.truthy(out:find("task 1 of the block failed", 1, true), out)
     assert.truthy(out:find("FAIL spec/fixtures/docs/sample.md:33 (marked norun, and it does not", 1, true), out)
-    assert.truthy(out:find("docs: 1 passed, 3 failed (2 marked norun)", 1, true), out)
+    assert.truthy(out:find("docs (lua5.4): 1 passed, 3 failed (2 marked norun)", 1, true), out)
   end)
 
   it("passes on README.md and docs/*.md", function()

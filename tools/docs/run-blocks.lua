@@ -12,7 +12,7 @@
 --
 -- A block that is not meant to run (a fragment with placeholders, Neovim-only code) is marked in
 -- its fence: ```lua norun. It must still compile; the summary counts them.
--- Ends with "docs: N passed, N failed (M marked norun)"; exit status 1 when any failed.
+-- Ends with "docs (lua5.4): N passed, N failed (M marked norun)"; exit status 1 when any failed.
 -- Uses $VENICE_MOCK_URL when set, else starts the local server (spec/helpers/mock.lua).
 
 local function script_dir()
@@ -130,12 +130,14 @@ if not port then
 end
 local base_url = "http://127.0.0.1:" .. port .. api_path
 
+-- DOCS_LUA=luajit (or lua5.1, ...) runs the blocks with another interpreter and its build
 local LUA = os.getenv("DOCS_LUA") or "lua5.4"
+local BUILD = LUA:match("luajit") and "jit" or LUA:match("(%d+%.%d+)$") or "5.4"
 local env = table.concat({
   "VENICE_BASE_URL=" .. q(base_url),
   "VENICE_API_KEY=local-docs-key",
   "LUA_PATH=" .. q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"),
-  "LUA_CPATH=" .. q(ROOT .. "/build/5.4/?.so;;"),
+  "LUA_CPATH=" .. q(ROOT .. "/build/" .. BUILD .. "/?.so;;"),
 }, " ")
 
 local passed, failed, norun = 0, 0, 0
@@ -179,5 +181,5 @@ end
 
 proxy:close()
 os.execute("rm -rf " .. q(tmp))
-print(("docs: %d passed, %d failed (%d marked norun)"):format(passed, failed, norun))
+print(("docs (%s): %d passed, %d failed (%d marked norun)"):format(LUA, passed, failed, norun))
 os.exit(failed == 0 and 0 or 1)
