@@ -163,27 +163,40 @@ describe("response headers", function()
     assert.equal("other-deprecated", lines[2][2].model)
   end)
 
-  it("warn on stderr when the client has no log function", function()
+  it("are kept in venice.meta(res).warnings, never written to stderr, without a log function", function()
     local path = os.tmpname()
     local script = ([[
       package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
       package.cpath = "build/%s/?.so;" .. package.cpath
       local venice = require "venice"
       local c = venice.new { api_key = "k", base_url = %q, max_retries = 0 }
+      local res = assert(c.images.generate { model = "a-deprecated-one", prompt = "p" })
       assert(c.images.generate { model = "a-deprecated-one", prompt = "p" })
-      assert(c.images.generate { model = "a-deprecated-one", prompt = "p" })
+      io.write(table.concat(venice.meta(res).warnings, "\n"))
     ]]):format(jit and "jit" or _VERSION:match("%d+%.%d+"), mock.url())
     local f = assert(io.open(path, "w"))
     f:write(script)
     f:close()
     local interp = jit and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
-    local ok = os.execute(("env -u VENICE_LOG %s %s 2>%s.err"):format(interp, path, path))
+    local ok = os.execute(("env -u VENICE_LOG %s %s >%s.out 2>%s.err"):format(interp, path, path, path))
     local err = read(path .. ".err") or ""
+    local out = read(path .. ".out") or ""
+    os.remove(path)
+    os.remove(path .. ".err")
+    os.remove(path .. ".out")
+    assert.is_truthy(ok == true or ok == 0)
+    assert.equal("", err)
+    assert.matches("^venice: model [^\n]* is deprecated", out)
+    -- with VENICE_LOG=warn they go to stderr, once per client and model
+    f = assert(io.open(path, "w"))
+    f:write(script)
+    f:close()
+    ok = os.execute(("VENICE_LOG=warn %s %s >/dev/null 2>%s.err"):format(interp, path, path))
+    err = read(path .. ".err") or ""
     os.remove(path)
     os.remove(path .. ".err")
     assert.is_truthy(ok == true or ok == 0)
-    local count = select(2, err:gsub("venice: model [^\n]*\n", ""))
-    assert.equal(1, count)
+    assert.equal(1, select(2, err:gsub("venice: model [^\n]*\n", "")))
     assert.matches("a%-deprecated%-one", err)
   end)
 end)

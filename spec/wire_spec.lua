@@ -388,3 +388,64 @@ describe("client:with_options", function()
     assert.equal("Bearer sk-other-key", s:requests()[3].header.authorization)
   end)
 end)
+
+describe("warnings", function()
+  local DEP = { ["Content-Type"] = "application/json", ["X-Venice-Model-Deprecation-Warning"] = "going away",
+    ["X-Venice-Model-Deprecation-Date"] = "2030-01-01" }
+
+  it("are kept in venice.meta(res).warnings, and go to the warning sink once per client and model", function()
+    s:route("/api/v1/chat/completions", { { status = 200, headers = DEP, body = '{"choices": []}' } })
+    local got = {}
+    local old = require("venice.client").set_warning_sink(function(line, fields) got[#got + 1] = { line, fields } end)
+    local ok, e = pcall(function()
+      local c = client()
+      local res = assert(c.chat.completions.create(CHAT))
+      assert(c.chat.completions.create(CHAT))
+      local w = venice.meta(res).warnings
+      assert.equal(1, #w)
+      assert.matches("is deprecated %(deprecation date 2030%-01%-01%): going away", w[1])
+      assert.equal(1, #got)
+      assert.equal("deprecation", got[1][2].event)
+      assert.equal("m", got[1][2].model)
+      assert(c:with_options({ timeout = 9 }).chat.completions.create(CHAT))
+      assert.equal(1, #got)   -- a client made by with_options shares the notice
+    end)
+    require("venice.client").set_warning_sink(old)
+    assert(ok, e)
+  end)
+
+  it("are never written to stderr without a log function or VENICE_LOG", function()
+    s:route("/api/v1/chat/completions", { { status = 200, headers = DEP, body = '{"choices": []}' } })
+    local out, err = run(([[local venice = require "venice"
+      local c = venice.new { api_key = "k", base_url = "%s/api/v1", max_retries = 0, insecure = true }
+      local r = assert(c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } })
+      io.write(#venice.meta(r).warnings)]]):format(s.url), "env -u VENICE_LOG")
+    assert.equal("1", out:match("%d+"))
+    assert.equal("", err)
+  end)
+end)
+
+describe("warnings under venice.use_uv in Neovim", function()
+  it("go to vim.notify, scheduled, at level WARN, until the handle is closed", function()
+    local uv = require "luv"
+    local shown, scheduled = {}, 0
+    local saved = rawget(_G, "vim")
+    rawset(_G, "vim", { log = { levels = { WARN = 3 } },
+      schedule = function(f) scheduled = scheduled + 1; f() end,
+      notify = function(msg, level) shown[#shown + 1] = { msg, level } end })
+    local ok, e = pcall(function()
+      local h = venice.use_uv(uv)
+      local c = client { insecure = true }
+      h.close()
+      uv.run("nowait")   -- lets the closed handles finish (Debian's luv 1.44 crashes at exit otherwise)
+      assert.equal(1, #shown)
+      assert.matches("insecure", shown[1][1])
+      assert.equal(3, shown[1][2])
+      assert.is_true(scheduled >= 1)
+      assert.is_nil(require("venice.warnings").sink())
+      assert.is_table(c)
+    end)
+    rawset(_G, "vim", saved)
+    assert(ok, e)
+  end)
+end)

@@ -117,6 +117,7 @@
 ---@field rate_limit venice.RateLimit
 ---@field balance_remaining? number
 ---@field deprecation? venice.Deprecation the model is scheduled for deprecation
+---@field warnings? string[] the warning lines of this response (a deprecated model)
 ---@field content_violation? boolean
 ---@field blurred? boolean
 ---@field model? { id?: string, name?: string }

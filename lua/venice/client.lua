@@ -13,6 +13,7 @@ local options = require "venice.options"
 local request = require "venice.request"
 local retry = require "venice.retry"
 local responses = require "venice.responses"
+local warnings = require "venice.warnings"
 
 local M = {}
 
@@ -74,15 +75,37 @@ local function log(client, req, fields, fmt, ...)
   pcall(f, line, fields)
 end
 
--- Sends a record that is not about one request (a warning) to the client's logger; else keeps it
--- in `keep` (a list) when given.
-local function notice(client, fields, line, keep)
-  local f = client._log
+--- Sets the sink of warnings of clients without a log function (see venice.warnings).
+M.set_warning_sink = warnings.set_sink
+
+-- A warning (fields.event = "warning" or "deprecation"): to the client's log function, else to the
+-- warning sink; never to a terminal by the library's own choice.
+local function warn(client, fields, line)
   line = retry.redact(line, client._secrets)
   retry.redact(fields, client._secrets)
-  if f then pcall(f, line, fields) elseif keep then keep[#keep + 1] = line end
+  local f = client._log or warnings.sink()
+  if f then pcall(f, line, fields) end
 end
-M.notice = notice
+M.warn = warn
+
+-- Models already warned about, per client (weak keys).
+local warned = setmetatable({}, { __mode = "k" })
+
+-- Sends a model's deprecation notice once per client and model.
+local function warn_deprecation(client, headers, params)
+  local d, h = meta.deprecation_of(headers)
+  if not d then return end
+  local model = type(params) == "table" and (params.model or params.modelId)
+  if type(model) ~= "string" then model = h["x-venice-model-id"] or h["x-venice-model-name"] end
+  model = type(model) == "string" and model or "(unknown model)"
+  local shared = retry.state_of(client)   -- clients made by with_options warn once with theirs
+  local seen = warned[shared]
+  if not seen then seen = {}; warned[shared] = seen end
+  if seen[model] then return end
+  seen[model] = true
+  warn(client, { event = "deprecation", model = model, warning = d.warning, date = d.date,
+    replacement = d.replacement }, meta.deprecation_line(model, d))
+end
 
 -- One attempt: starts the transfer.
 local function start(client, req, o)
@@ -254,7 +277,7 @@ local function call(client, spec, args, params, o)
   if req.sse then
     return Stream.new(function()
       local t, perr = perform(client, req, o, "event")
-      if t then meta.warn_deprecation(client, t:header_block(), params) end
+      if t then warn_deprecation(client, t:header_block(), params) end
       return t, perr
     end, o, function(e) return retry.redact(e, req.secrets) end)
   end
@@ -266,7 +289,7 @@ local function call(client, spec, args, params, o)
   if not res then return nil, retry.redact(rerr, req.secrets) end
   if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts) end
   if spec.path == "/responses" then responses.decorate(res) end
-  meta.warn_deprecation(client, headers, params)
+  warn_deprecation(client, headers, params)
   return res
 end
 M.call = call
@@ -457,13 +480,18 @@ local function make(opts, from, level)
   else
     client._limiter = limiter.new(o)
   end
+  local log_level = (env "VENICE_LOG" or ""):lower()
   if o.log then
     client._log = o.log
-  elseif (env "VENICE_LOG" or ""):lower() == "debug" then
+  elseif log_level == "debug" then
     client._log = function(line) io.stderr:write(line, "\n") end
+  elseif log_level == "warn" or log_level == "warning" then
+    client._log = function(line, fields)
+      if fields.event == "warning" or fields.event == "deprecation" then io.stderr:write(line, "\n") end
+    end
   end
   if o.insecure and not (from and from._options.insecure) then
-    notice(client, { event = "warning", code = "insecure", url = request.redact_url(client._base_url) },
+    warn(client, { event = "warning", code = "insecure", url = request.redact_url(client._base_url) },
       "venice: insecure = true: TLS certificates and host names are not verified")
   end
 

@@ -59,6 +59,7 @@ end
 function M.build(status, headers, elapsed, now, attempts)
   if type(headers) == "string" then headers = core.headers(headers) end
   headers = headers or {}
+  local dep = deprecation(headers)
   return {
     status = status,
     headers = headers,
@@ -72,7 +73,9 @@ function M.build(status, headers, elapsed, now, attempts)
       reset_tokens = reset_seconds(headers["x-ratelimit-reset-tokens"], now),
     },
     balance_remaining = tonumber(headers["x-balance-remaining"] or headers["x-venice-balance-usd"]),
-    deprecation = deprecation(headers),
+    deprecation = dep,
+    warnings = dep and { M.deprecation_line(headers["x-venice-model-id"] or headers["x-venice-model-name"]
+      or "(unknown model)", dep) } or nil,
     content_violation = flag(headers["x-venice-is-content-violation"]),
     blurred = flag(headers["x-venice-is-blurred"]),
     model = (headers["x-venice-model-id"] or headers["x-venice-model-name"]) and {
@@ -90,36 +93,22 @@ function M.build(status, headers, elapsed, now, attempts)
   }
 end
 
--- Models already warned about, per client (weak keys).
-local warned = setmetatable({}, { __mode = "k" })
-
---- Logs a model's deprecation notice once per client and model: to the client's log function
---- (line, { event = "deprecation", model, warning, date, replacement }), else to stderr.
-function M.warn_deprecation(client, headers, params)
+--- The deprecation notice of a response's headers (a table, or the core's header block), or nil.
+function M.deprecation_of(headers)
   if type(headers) == "string" then   -- a header block: most have no deprecation header at all
-    if not headers:find("deprecat", 1, true) then return end
+    if not headers:find("deprecat", 1, true) then return nil end
     headers = core.headers(headers)
   end
-  local d = headers and deprecation(headers)
-  if not d or type(client) ~= "table" then return end
-  local model = type(params) == "table" and (params.model or params.modelId)
-  if type(model) ~= "string" then model = headers["x-venice-model-id"] or headers["x-venice-model-name"] end
-  model = type(model) == "string" and model or "(unknown model)"
-  local seen = warned[client]
-  if not seen then seen = {}; warned[client] = seen end
-  if seen[model] then return end
-  seen[model] = true
+  return headers and deprecation(headers), headers
+end
+
+--- The one-line warning of a deprecation notice for `model`.
+function M.deprecation_line(model, d)
   local line = ("venice: model %s is deprecated"):format(model)
   if d.date then line = line .. (" (deprecation date %s)"):format(d.date) end
   if d.warning then line = line .. ": " .. d.warning end
   if d.replacement then line = line .. ("; use %s instead"):format(d.replacement) end
-  local log = client._log
-  if log then
-    pcall(log, line, { event = "deprecation", model = model, warning = d.warning, date = d.date,
-      replacement = d.replacement })
-  else
-    io.stderr:write(line, "\n")
-  end
+  return line
 end
 
 function M.attach(obj, status, headers, elapsed, attempts)
@@ -134,7 +123,8 @@ function M.set(obj, m)
 end
 
 --- venice.meta(result_or_stream) -> { status, headers, request_id, rate_limit, balance_remaining,
---- deprecation, content_violation, blurred, model, next_cursor, pagination, elapsed, attempts }
+--- deprecation, warnings, content_violation, blurred, model, next_cursor, pagination, elapsed,
+--- attempts }
 function M.of(obj)
   if type(obj) ~= "table" then return nil end
   local m = store[obj]

@@ -348,15 +348,10 @@ local rpc_params = M.rpc_params
 
 --{==================== idempotency keys ====================
 
-local urandom
--- n bytes of OS entropy: core.random_bytes where the core has it, else /dev/urandom.
+-- n bytes of the operating system's entropy (never the global math.random, unseeded on 5.1,
+-- LuaJIT and in Neovim).
 local function random_bytes(n)
-  if core.random_bytes then return core.random_bytes(n) end
-  if not urandom then
-    urandom = io.open("/dev/urandom", "rb")
-    if not urandom then error("venice: no source of OS entropy (/dev/urandom)", 0) end
-  end
-  return urandom:read(n)
+  return core.random_bytes(n)
 end
 M.random_bytes = random_bytes
 

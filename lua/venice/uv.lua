@@ -225,6 +225,7 @@ function A:close()
   if attached ~= self then return end
   attached = nil
   tasks.set_driver(self.previous_driver)
+  require("venice.warnings").set_sink(self.previous_sink)
   for fd, p in pairs(self.polls) do
     self.polls[fd] = nil
     p:stop()
@@ -260,6 +261,13 @@ function M.attach(uv, opts)
   local nvim = rawget(_G, "vim")
   local schedule = opts.schedule or (nvim and nvim.schedule) or function(f) f() end
   local att = new_attachment(uv, schedule, nvim)
+  -- in Neovim, warnings of clients without a log function are shown with vim.notify
+  local warnings = require "venice.warnings"
+  att.previous_sink = warnings.sink()
+  if nvim and type(nvim.notify) == "function" then
+    local level = nvim.log and nvim.log.levels and nvim.log.levels.WARN
+    warnings.set_sink(function(line) schedule(function() nvim.notify(line, level) end) end)
+  end
   --- handle:close(): detaches; the engine goes back to venice.run / venice.poll. Closing twice,
   --- or after another attachment replaced this one, does nothing.
   local handle = setmetatable({ uv = uv, close = function() att:close() end }, Handle)
