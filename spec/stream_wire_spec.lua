@@ -131,6 +131,34 @@ describe("a stream against a hostile server", function()
       assert.equal(stats().events, n)
     end)
 
+    it("does not count the time paused for the reader as idle, and still keeps the whole deadline", function()
+      local c = client("flood", { idle_timeout = 0.3 })
+      local s = c.chat.completions.stream(params(), { headers = { ["x-total"] = tostring(8 * MiB) },
+        max_buffered_bytes = 64 * 1024 })
+      assert.equal(0, assert(s:read()).n)
+      venice.sleep(1)   -- paused well past idle_timeout
+      local n = 1
+      for chunk in s do
+        assert.equal(n, chunk.n)
+        n = n + 1
+      end
+      assert.equal(stats().events, n)
+      -- the whole-request timeout goes on counting while paused
+      local s2 = client("flood", { timeout = 0.5, idle_timeout = 0.3 }).chat.completions.stream(params())
+      assert(s2:read())
+      venice.sleep(1)
+      local got, err = 1, nil
+      while true do
+        local chunk
+        chunk, err = s2:read()
+        if not chunk then break end
+        got = got + 1
+      end
+      assert.equal("TimeoutError", err.name)
+      assert.equal("timeout", err.timeout)
+      assert.is_true(got > 1)
+    end)
+
     it("refuses a max_buffered_bytes that is not a positive number", function()
       assert.has_error(function() venice.new { api_key = "k", max_buffered_bytes = "big" } end)
       assert.has_error(function() venice.new { api_key = "k", max_buffered_bytes = 0 } end)
