@@ -95,12 +95,15 @@ describe("the SDK's error for a 400", function()
     assert.equal("messages[1].content", err.param)
     assert.equal("Invalid request parameters: messages[1].content: Expected string, received number"
       .. " (and 1 more issue)", err.message)
-    -- the OpenAI shape
+    -- the OpenAI shape: the field goes in front of a message that does not name it
     err = fail_with('{"error":{"message":"temperature is out of range","type":"invalid_request_error",'
       .. '"param":"temperature","code":"invalid_value"}}')
     assert.equal("temperature", err.param)
     assert.equal("temperature is out of range", err.message)
     assert.equal("invalid_value", err.code)
+    err = fail_with('{"error":{"message":"Must be at most 2","type":"invalid_request_error","param":"top_p"}}')
+    assert.equal("top_p", err.param)
+    assert.equal("top_p: Must be at most 2", err.message)
     -- nothing to add: the message stays as sent
     err = fail_with('{"error":"Invalid request parameters"}')
     assert.is_nil(err.param)

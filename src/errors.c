@@ -445,6 +445,17 @@ void vn_http_error_push(lua_State *L, long status, int h, int b, int d) {
       }
       lua_getfield(L, inner, "details");
       lua_setfield(L, e, "details");
+      if (has_msg && (status == 400 || status == 422)) {   /* the message names the field */
+        const char *param, *msg;
+        lua_getfield(L, e, "param");
+        lua_getfield(L, e, "message");
+        param = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        msg = lua_tostring(L, -1);
+        if (param && *param && msg && !strstr(msg, param)) {
+          lua_pushfstring(L, "%s: %s", param, msg);
+          lua_setfield(L, e, "message");
+        }
+      }
     }
     lua_settop(L, e);
     if (!has_msg) {   /* {"message": "..."} or {"detail": "..."} from proxies and frameworks */
