@@ -59,6 +59,7 @@ build = {
     ["venice.tools"] = "lua/venice/tools.lua",
     ["venice.upload"] = "lua/venice/upload.lua",
     ["venice.uv"] = "lua/venice/uv.lua",
+    ["venice.warnings"] = "lua/venice/warnings.lua",
   },
   install = {
     bin = {
