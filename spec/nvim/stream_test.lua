@@ -345,6 +345,39 @@ local function main()
   check("the buffer ends with the cancelled note", after:find("%[cancelled%]$") ~= nil, after:sub(-80))
   check("nothing was appended after the cancel", later == after)
   -- }}
+
+  -- {{ warnings: with no log function, a deprecated model's notice goes to vim.notify (scheduled,
+  -- level WARN, outside fast callbacks), once per client and model
+  do
+    local notes = {}
+    local real_notify = vim.notify
+    vim.notify = function(msg, level)
+      notes[#notes + 1] = { msg = msg, level = level, fast = vim.in_fast_event() }
+    end
+    local c1 = venice.new { base_url = url, api_key = "nvim-test-key", max_retries = 0 }
+    local c2 = venice.new { base_url = url, api_key = "nvim-test-key", max_retries = 0 }
+    local done = 0
+    local dep = { model = "deprecated-model", messages = msgs }
+    for _, cl in ipairs { c1, c1, c2 } do
+      cl.chat.completions.create(dep, function() done = done + 1 end)
+    end
+    c1.chat.completions.stream(dep, { on_done = function() done = done + 1 end })
+    c1.chat.completions.create({ model = "other-deprecated-model", messages = msgs }, function() done = done + 1 end)
+    wait_for(function() return done == 5 end, 5000)
+    sleep(100)
+    vim.notify = real_notify
+    check("deprecation warnings reach vim.notify once per client and model", #notes == 3, #notes)
+    local all_warn, none_fast, named = true, true, 0
+    for _, n in ipairs(notes) do
+      all_warn = all_warn and n.level == vim.log.levels.WARN
+      none_fast = none_fast and not n.fast
+      if n.msg:find("deprecated-model", 1, true) then named = named + 1 end
+    end
+    check("... at level WARN", all_warn)
+    check("... outside fast callbacks", none_fast)
+    check("... naming the model", named == 3, named)
+  end
+  -- }}
 end
 
 local co = coroutine.create(function()
