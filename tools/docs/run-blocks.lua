@@ -1,6 +1,7 @@
 -- Runs the Lua code blocks of the documentation, so an example cannot drift from the software.
 --
 --   lua5.4 tools/docs/run-blocks.lua [FILE.md ...]     (default: README.md and docs/*.md)
+--   lua5.4 tools/docs/run-blocks.lua examples/*.lua    example programs, each run as a whole
 --
 -- Every ```lua block is run on its own, by lua5.4, in a fresh temporary folder, against the local
 -- server (through tools/docs/awkward-proxy.py, which makes chat streams carry what real servers
@@ -140,6 +141,22 @@ local env = table.concat({
   "LUA_CPATH=" .. q(ROOT .. "/build/" .. BUILD .. "/?.so;;"),
 }, " ")
 
+-- An example program, run as it is; true when it ended well.
+local function run_example(file, path, dir)
+  assert(os.execute("mkdir -p " .. q(dir)))
+  local cmd = ("cd %s && env -u VENICE_LOG -u VENICE_MODEL %s timeout 60 %s %s </dev/null >out.txt 2>err.txt")
+    :format(q(dir), env, LUA, q(path))
+  local ok = os.execute(cmd)
+  if ok == true or ok == 0 then
+    print("ok   " .. file)
+    return true
+  end
+  print(("FAIL %s"):format(file))
+  local out = ((read_file(dir .. "/out.txt") or "") .. (read_file(dir .. "/err.txt") or "")):gsub("\n+$", "")
+  print("     " .. out:sub(-2000):gsub("\n", "\n     "))
+  return false
+end
+
 local passed, failed, norun = 0, 0, 0
 for _, file in ipairs(files) do
   local path = file:sub(1, 1) == "/" and file or (ROOT .. "/" .. file)
@@ -147,6 +164,12 @@ for _, file in ipairs(files) do
   if not text then
     print(("FAIL %s: cannot read it"):format(file))
     failed = failed + 1
+  elseif file:match("%.lua$") then
+    if run_example(file, path, ("%s/example-%d"):format(tmp, passed + failed + 1)) then
+      passed = passed + 1
+    else
+      failed = failed + 1
+    end
   else
     for _, b in ipairs(blocks_of(text)) do
       local where = ("%s:%d"):format(file, b.line)

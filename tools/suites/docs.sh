@@ -3,3 +3,5 @@
 counted_suite "docs-blocks" lua5.4 tools/docs/run-blocks.lua
 # and once more on LuaJIT (the interpreter of Neovim and LÖVE), with the LuaJIT build of the core
 counted_suite "docs-blocks-luajit" env DOCS_LUA=luajit lua5.4 tools/docs/run-blocks.lua
+# the example programs, behind the same proxy (make test also runs them against the plain server)
+counted_suite "examples-real-streams" sh -c 'lua5.4 tools/docs/run-blocks.lua examples/*.lua'
