@@ -73,3 +73,27 @@ describe("core.random_bytes", function()
     assert.has_error(function() core.random_bytes("x") end)
   end)
 end)
+
+describe("core.random_bytes from /dev/urandom (where getrandom is missing)", function()
+  it("gives the same guarantees when built without getrandom", function()
+    local version = jit and "jit" or _VERSION:match("%d+%.%d+")
+    local dir = os.tmpname()
+    os.remove(dir)
+    local ok = os.execute(("make -s LUA_VERSION=%s BUILD=%s CFLAGS='-O0 -DVN_RANDOM_URANDOM_ONLY' %s/venice/core.so"
+      .. " >/dev/null 2>&1"):format(version, dir, dir))
+    assert.truthy(ok == true or ok == 0, "the build failed")
+    local nm = io.popen("nm -D " .. dir .. "/venice/core.so")
+    local symbols = nm:read("*a")
+    nm:close()
+    assert.is_nil(symbols:find("getrandom", 1, true))   -- this build cannot call it
+    assert.truthy(symbols:find("open", 1, true))
+    local prog = ("package.cpath = %q .. package.cpath; local c = require 'venice.core'; "
+      .. "local a, b = c.random_bytes(32), c.random_bytes(32); "
+      .. "io.write(#a, ' ', #b, ' ', tostring(a ~= b), ' ', #c.random_bytes(100000))"):format(dir .. "/?.so;")
+    local p = io.popen(lua_cmd() .. " -e " .. ("%q"):format(prog):gsub("\\\n", "\\n"))
+    local out = p:read("*a")
+    p:close()
+    os.execute("rm -rf " .. dir)
+    assert.equal("32 32 true 100000", out)
+  end)
+end)
