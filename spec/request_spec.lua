@@ -271,6 +271,10 @@ describe("options", function()
     assert.has_error(function() c.video.wait("q", { interval = 0 / 0 }) end)
     assert.has_error(function() c.video.wait("q", { timeout = -1 }) end)
     assert.has_error(function() c.characters.reviews_pages("s", {}, { max_pages = 1.5 }) end)
+    for _, v in ipairs { 0 / 0, 0, 1.5, math.huge } do
+      local run = { model = "m", messages = CHAT.messages, max_turns = v }
+      assert.has_error(function() c.chat.run(run) end)
+    end
   end)
 
   it("split: positional arguments, params, opts and a trailing callback", function()

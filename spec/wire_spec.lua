@@ -449,3 +449,18 @@ describe("warnings under venice.use_uv in Neovim", function()
     assert(ok, e)
   end)
 end)
+
+describe("anonymous operations", function()
+  it("go without a key when none is set; the others fail before sending", function()
+    local out = run(([[local c = require("venice").new { base_url = "%s/api/v1", max_retries = 0 }
+      assert(c.models.list())
+      assert(c.models.traits())
+      assert(c.images.styles())
+      local r, e = c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } }
+      io.write(e.code)]]):format(s.url), "env -u VENICE_API_KEY")
+    assert.matches("missing_api_key", out)
+    local reqs = s:requests()
+    assert.equal(3, #reqs)
+    for _, r in ipairs(reqs) do assert.is_nil(r.header.authorization, r.target) end
+  end)
+end)

@@ -396,8 +396,8 @@ function M.attach(client)
     if params.tools ~= nil and type(params.tools) ~= "table" then
       error("venice: chat.run: tools must be a table, got " .. type(params.tools), 2)
     end
-    if params.max_turns ~= nil and (type(params.max_turns) ~= "number" or params.max_turns < 1) then
-      error("venice: chat.run: max_turns must be a number >= 1", 2)
+    if params.max_turns ~= nil then
+      options.check_value(params.max_turns, { "integer", min = 1, max = 1e6 }, "venice: chat.run", "max_turns", 2)
     end
     for _, k in ipairs { "on_chunk", "on_tool_call", "on_tool_result" } do
       if params[k] ~= nil and type(params[k]) ~= "function" then
