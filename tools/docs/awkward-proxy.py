@@ -71,9 +71,22 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def relay(self):
+    def read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
         n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
+        return self.rfile.read(n) if n else None
+
+    def relay(self):
+        body = self.read_body()
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP and k.lower() != "host"}
         up = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
         try:
