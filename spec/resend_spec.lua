@@ -24,13 +24,13 @@ local function stop_server()
   os.remove(server.log)
 end
 
--- Log lines the server wrote: { method, path, conn, nth } for requests, { note = path, k = v } for notes.
+-- Log lines the server wrote: { method, path, conn, nth, bytes, us } for requests, { note = path, k = v } for notes.
 local function entries()
   local out = {}
   local f = io.open(server.log)
   if not f then return out end
   for line in f:lines() do
-    local m, p, c, n = line:match("^(%u+) (%S+) (%d+) (%d+)$")
+    local m, p, c, n, b, u = line:match("^(%u+) (%S+) (%d+) (%d+) (%d+) (%d+)$")
     if m == "NOTE" or not m then
       local path, kv = line:match("^NOTE (%S+) (.*)$")
       if path then
@@ -39,7 +39,8 @@ local function entries()
         out[#out + 1] = e
       end
     else
-      out[#out + 1] = { method = m, path = p, conn = tonumber(c), nth = tonumber(n) }
+      out[#out + 1] = { method = m, path = p, conn = tonumber(c), nth = tonumber(n), bytes = tonumber(b),
+        us = tonumber(u) }
     end
   end
   f:close()
@@ -150,6 +151,33 @@ describe("on the wire, against a hostile server", function()
       local c = client()
       local res = assert(c.request { path = path "/ok" })
       assert.equal(1, venice.meta(res).attempts)
+    end)
+  end)
+
+  describe("the core on its own", function()
+    local core = require "venice.core"
+
+    it("an upload read from a file handle nobody else holds is read whole: the transfer anchors it", function()
+      local name = os.tmpname()
+      local f = assert(io.open(name, "wb"))
+      f:write(string.rep("U", 300000))
+      f:close()
+      local p = path "/ok"
+      local t = core.request { url = server.url .. p, method = "POST",
+        mime = { { name = "file", file = assert(io.open(name, "rb")), filename = "u.bin" } } }
+      for _ = 1, 3 do collectgarbage("collect") end   -- the handle is only the transfer's now
+      local deadline = os.time() + 30
+      while not t:done() and os.time() < deadline do
+        core.step(50)
+        collectgarbage("collect")
+      end
+      os.remove(name)
+      assert.is_nil(t:error())
+      assert.equal(200, t:status())
+      t:close()
+      local seen
+      for _, e in ipairs(entries()) do if e.path == p then seen = e end end
+      assert.equal(300000, seen.us)
     end)
   end)
 

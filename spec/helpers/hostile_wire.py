@@ -2,8 +2,8 @@
 
 Usage: /usr/bin/python3 spec/helpers/hostile_wire.py LOGFILE
 Prints "PORT PID" on its first line, then serves until killed. Every request it reads in full is
-appended to LOGFILE as "METHOD PATH CONN NTH" (connection number, request number on that
-connection); what a handler measures is appended as "NOTE PATH key=value".
+appended to LOGFILE as "METHOD PATH CONN NTH BYTES US" (connection number, request number on
+that connection, body bytes, how many of them are 'U'); what a handler measures is appended as "NOTE PATH key=value".
 
 Paths (any method):
   /ok...            200 {"ok":true}, keep-alive
@@ -76,15 +76,16 @@ class Conn:
             if ":" in line:
                 k, v = line.split(":", 1)
                 headers[k.strip().lower()] = v.strip()
+        body = b""
         if "content-length" in headers:
-            self.read_n(int(headers["content-length"]))
+            body = self.read_n(int(headers["content-length"]))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
             while True:
                 size = int(self.read_until(b"\r\n").split(b";")[0], 16)
-                self.read_n(size + 2)
+                body += self.read_n(size + 2)[:size]
                 if size == 0:
                     break
-        return method, path, headers
+        return method, path, headers, body
 
 
 def send(sock, status, reason, headers, body=b""):
@@ -116,9 +117,9 @@ def handle(sock, cid):
     c = Conn(sock)
     nth = 0
     while True:
-        method, path, headers = c.read_request()
+        method, path, headers, body = c.read_request()
         nth += 1
-        log("%s %s %d %d" % (method, path, cid, nth))
+        log("%s %s %d %d %d %d" % (method, path, cid, nth, len(body), body.count(b"U")))
         if path.startswith("/reset-reused"):
             if nth > 1:
                 reset(sock)
