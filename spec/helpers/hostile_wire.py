@@ -18,6 +18,7 @@ Paths (any method):
   /download         200 application/octet-stream, 200000 bytes of 'N'
   /download-cut     the same headers, 100000 bytes, then a reset
 """
+import os
 import socket
 import struct
 import sys
@@ -174,13 +175,22 @@ def serve(sock, cid):
             pass
 
 
+def watch_parent():
+    """Ends the server with the process that started it, even when that one crashed."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def main():
+    threading.Thread(target=watch_parent, daemon=True).start()
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", 0))
     srv.listen(64)
     open(LOG, "w").close()
-    sys.stdout.write("%d %d\n" % (srv.getsockname()[1], __import__("os").getpid()))
+    sys.stdout.write("%d %d\n" % (srv.getsockname()[1], os.getpid()))
     sys.stdout.flush()
     while True:
         sock, _ = srv.accept()
