@@ -612,3 +612,78 @@ describe("venice.tee_verify on malformed input", function()
     assert.is_table(tcb)
   end)
 end)
+
+describe("the TCB status of a synthetic platform (spec/fixtures/tee/synth.py, signed as Intel signs)", function()
+  -- a platform of python3-cryptography's making: its own root CA (passed as root_ca), a PCK
+  -- certificate with the SGX extension, and TCB info / QE identity signed by its TCB signing key
+  local function platform(status, qe, module, major)
+    local p = assert(io.popen(("/usr/bin/python3 spec/fixtures/tee/synth.py %s %s %s %d 2>&1")
+      :format(status, qe or "UpToDate", module or "UpToDate", major or 1)))
+    local out = p:read("*a")
+    p:close()
+    local ok, s = pcall(core.json_decode, out)
+    assert(ok and type(s) == "table", "synth.py failed (needs /usr/bin/python3 with python3-cryptography): " .. out)
+    return s
+  end
+  local function verify(s, extra)
+    local o = { nonce = s.nonce, level = "full", collateral = s.collateral, now = s.now, root_ca = s.root_ca }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return o
+  end
+
+  it("verifies an UpToDate platform, reading FMSPC and TCB from its PCK certificate", function()
+    local s = platform("UpToDate")
+    local r = V.verify(s.attestation, verify(s))
+    assert.is_true(r.ok)
+    assert.equal("UpToDate", r.tcb_status)
+    assert.equal("00906ed50000", r.fmspc)
+    local want = {}
+    for _, n in ipairs(FULL) do if n ~= "pck_revocation" then want[#want + 1] = n end end   -- no CRLs
+    assert.same(want, names(r))
+  end)
+
+  for _, status in ipairs { "OutOfDate", "Revoked", "ConfigurationNeeded", "OutOfDateConfigurationNeeded",
+    "ConfigurationAndSWHardeningNeeded" } do
+    it("refuses a platform whose TCB level is " .. status .. " unless allow_tcb lists it", function()
+      local s = platform(status)
+      local check, err = failed(s.attestation, verify(s))
+      assert.equal("tcb_status", check)
+      assert.matches(status, err.message, 1, true)
+      assert.matches("allow_tcb", err.message, 1, true)
+      local r = V.verify(s.attestation, verify(s, { allow_tcb = { status } }))
+      assert.equal(status, r.tcb_status)
+      assert.same({ "INTEL-SA-00000" }, r.advisory_ids)
+    end)
+  end
+
+  it("accepts SWHardeningNeeded by default", function()
+    local s = platform("SWHardeningNeeded")
+    assert.equal("SWHardeningNeeded", V.verify(s.attestation, verify(s)).tcb_status)
+  end)
+
+  it("combines the QE's and the TDX module's status with the platform's", function()
+    local s = platform("UpToDate", "OutOfDate")
+    assert.equal("tcb_status", failed(s.attestation, verify(s)))
+    assert.equal("OutOfDate", V.verify(s.attestation, verify(s, { allow_tcb = { "OutOfDate" } })).qe_tcb_status)
+    s = platform("UpToDate", "Revoked")
+    local _, err = failed(s.attestation, verify(s, { allow_tcb = { "OutOfDate" } }))
+    assert.matches("Revoked", err.message, 1, true)
+    s = platform("UpToDate", "UpToDate", "OutOfDate")
+    assert.equal("tcb_status", failed(s.attestation, verify(s)))
+    assert.equal("OutOfDate", V.verify(s.attestation, verify(s, { allow_tcb = { "OutOfDate" } })).tcb_status)
+  end)
+
+  it("uses the TCB info's tdxModule and every TEE_TCB_SVN byte when the module's major version is 0", function()
+    local s = platform("UpToDate", "UpToDate", "UpToDate", 0)
+    local r = V.verify(s.attestation, verify(s))
+    assert.equal("UpToDate", r.tcb_status)
+    assert.equal("UpToDate", r.tdx_module_tcb_status)
+  end)
+
+  it("still needs its own root: against the pinned Intel root nothing chains", function()
+    local s = platform("UpToDate")
+    local o = verify(s)
+    o.root_ca = nil
+    assert.equal("pck_chain", failed(s.attestation, o))
+  end)
+end)

@@ -585,11 +585,15 @@ function M.verify(att, opts)
   local allowed = {}
   for _, s in ipairs(M.DEFAULT_ALLOWED_TCB) do allowed[s] = true end
   for _, s in ipairs(opts.allow_tcb or {}) do allowed[s] = true end
+  local advisories = {}
+  for _, id in ipairs(type(r.advisory_ids) == "table" and r.advisory_ids or {}) do
+    advisories[#advisories + 1] = tostring(id)
+  end
   check(r, "tcb_status", status ~= nil and allowed[status] == true, status == nil
     and "no TCB level of the TCB info matches the platform's (Unrecognized): the platform is not supported"
     or ("the platform's TCB status is %s%s: its firmware or configuration needs updates; pass allow_tcb = { %q } "
-      .. "to accept it anyway"):format(status, lvl.advisoryIDs and type(lvl.advisoryIDs) == "table"
-        and (" (" .. table.concat(lvl.advisoryIDs, ", ") .. ")") or "", status))
+      .. "to accept it anyway"):format(tostring(status), #advisories > 0
+        and (" (" .. table.concat(advisories, ", ") .. ")") or "", tostring(status)))
 
   r.ok = true
   return r
