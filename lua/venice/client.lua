@@ -250,11 +250,22 @@ local function perform(client, req, o, wait_for)
 end
 M.perform = perform
 
+-- client -> { key, secrets }: the list of the last key, kept beside the client, never in it
+local secrets_cache = setmetatable({}, { __mode = "k" })
+
 -- The secrets of a request: the key, the caller's own Authorization value, base_url's userinfo.
 local function secrets_of(client, req, o)
-  local own = request.given_header({ headers = client._headers }, o, "Authorization")
-  local token = type(own) == "string" and own:match("^%S+%s+(.+)$") or nil
-  return retry.secrets(req.key, own, token, client._userinfo)
+  local own = (o.headers or client._headers) and request.given_header({ headers = client._headers }, o,
+    "Authorization")
+  if own then
+    local token = type(own) == "string" and own:match("^%S+%s+(.+)$") or nil
+    return retry.secrets(req.key, own, token, client._userinfo)
+  end
+  local c = secrets_cache[client]
+  if c and c[1] == req.key then return c[2] end
+  local list = retry.secrets(req.key, client._userinfo)
+  secrets_cache[client] = { req.key, list }
+  return list
 end
 
 --- Builds the request of an endpoint from its arguments; nil, err when they are invalid.

@@ -52,6 +52,7 @@ local check_header = M.check_header
 function M.clean_key(key)
   if type(key) ~= "string" then return nil, verror("ValidationError", "the API key must be a string",
     { param = "api_key", code = "invalid_api_key" }) end
+  if not key:find("[%s%c\127]") then return key end   -- the usual key: nothing to trim or refuse
   local k = key:match("^%s*(.-)%s*$")
   if k:find("[%c\127]") then
     return nil, verror("ValidationError", "the API key (Authorization header) contains a control character",
@@ -60,10 +61,10 @@ function M.clean_key(key)
   return k
 end
 
---- A header list ({ { name, lower-case name, value }, ... }) from a table of headers, checked;
---- nil, err for the first bad one.
+--- A header list ({ { name, lower-case name, value, line }, ..., by = { lower-case name = value } })
+--- from a table of headers, checked; nil, err for the first bad one.
 function M.header_list(h, source)
-  local list = {}
+  local list = { by = {} }
   if h == nil then return list end
   local names = {}
   for k in pairs(h) do names[#names + 1] = k end
@@ -72,7 +73,9 @@ function M.header_list(h, source)
     local v = h[k]
     local err = check_header(k, v, source)
     if err then return nil, err end
-    list[#list + 1] = { k, k:lower(), v }
+    local lower = k:lower()
+    list[#list + 1] = { k, lower, v, k .. ": " .. v }
+    if list.by[lower] == nil then list.by[lower] = v end
   end
   return list
 end
@@ -80,10 +83,28 @@ end
 -- The value of header `lname` (lower-case) in a header list, or nil.
 local function find_in(list, lname)
   if not list then return nil end
+  if list.by then return list.by[lname] end
   for i = 1, #list do
     local h = list[i]
     if h[2] == lname then return h[3] end
   end
+end
+
+-- "Name: value" lines of the SDK's own headers, made and checked once for the values that repeat
+-- (the user agent, Accept values, a key's Authorization); nil, err for a value that cannot be sent.
+local line_cache, line_cache_n = {}, 0
+local function line_of(name, value, source)
+  local by = line_cache[name]
+  local l = by and by[value]
+  if l then return l end
+  if type(value) ~= "string" or value:find("[%z\r\n]") then return nil, check_header(name, value, source) end
+  if line_cache_n >= 256 then line_cache, line_cache_n = {}, 0 end
+  by = line_cache[name]
+  if not by then by = {}; line_cache[name] = by end
+  l = name .. ": " .. value
+  by[value] = l
+  line_cache_n = line_cache_n + 1
+  return l
 end
 
 --- A header given on the client (ctx.headers, a header list) or for this request (o.headers, a
@@ -356,8 +377,10 @@ end
 M.random_bytes = random_bytes
 
 --- A fresh Idempotency-Key: "venice-lua-" and 32 hex digits of OS entropy.
+local HEX = {}
+for b = 0, 255 do HEX[string.char(b)] = ("%02x"):format(b) end
 function M.idempotency_key()
-  return "venice-lua-" .. (random_bytes(16):gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+  return "venice-lua-" .. (random_bytes(16):gsub(".", HEX))
 end
 
 --}====================
@@ -366,9 +389,9 @@ end
 
 local ACCEPT_SSE, ACCEPT_JSON = "text/event-stream", "application/json"
 
--- Adds header lines to `out`: the SDK's own (`mine`, a list of { name, lname, value } in order),
--- then the client's and the request's; a header the caller names replaces one of the SDK's and a
--- request's header replaces the client's of the same name.
+-- The header lines: the SDK's own (`mine`, a list of { lname, line } in order), then the
+-- client's and the request's (header lists); a header the caller names replaces one of the
+-- SDK's and a request's header replaces the client's of the same name.
 local function header_lines(ctx, mine, extra)
   local out, taken = {}, {}
   local client_h = ctx.headers
@@ -381,17 +404,16 @@ local function header_lines(ctx, mine, extra)
   end
   for i = 1, #mine do
     local h = mine[i]
-    if not taken[h[2]] then out[#out + 1] = h[1] .. ": " .. h[3] end
+    if not taken[h[1]] then out[#out + 1] = h[2] end
   end
   if client_h then
     for i = 1, #client_h do
       local h = client_h[i]
-      if taken[h[2]] == "client" then out[#out + 1] = h[1] .. ": " .. h[3] end
+      if taken[h[2]] == "client" then out[#out + 1] = h[4] end
     end
   end
   for i = 1, #(extra or EMPTY) do
-    local h = extra[i]
-    out[#out + 1] = h[1] .. ": " .. h[3]
+    out[#out + 1] = extra[i][4]
   end
   return out
 end
@@ -520,19 +542,25 @@ function M.build(ctx, spec, args, params, o)
       req.idempotency_key = M.idempotency_key()
     end
   end
-  -- the SDK's headers, each checked (they may carry the caller's text)
-  local mine = { { "User-Agent", "user-agent", ctx.user_agent } }
-  mine[2] = { "Accept", "accept", accept }
-  if key then mine[#mine + 1] = { "Authorization", "authorization", "Bearer " .. key } end
-  if content_type then mine[#mine + 1] = { "Content-Type", "content-type", content_type } end
-  if req.idempotency_key then
-    mine[#mine + 1] = { "Idempotency-Key", "idempotency-key", req.idempotency_key }
+  -- the SDK's headers, each checked (their values may carry the caller's text)
+  local ua, err = line_of("User-Agent", ctx.user_agent, "user_agent")
+  if not ua then return nil, err end
+  local acc
+  acc, err = line_of("Accept", accept, "opts.accept")
+  if not acc then return nil, err end
+  local mine = { { "user-agent", ua }, { "accept", acc } }
+  if key then
+    local auth = line_of("Authorization", "Bearer " .. key, "api_key")
+    if not auth then return nil, select(2, M.clean_key(key)) end
+    mine[#mine + 1] = { "authorization", auth }
   end
-  for i = 1, #mine do
-    local h = mine[i]
-    local err = check_header(h[1], h[3], h[1] == "Accept" and "opts.accept" or h[1] == "User-Agent"
-      and "user_agent" or h[1] == "Idempotency-Key" and "idempotency_key" or h[1])
-    if err then return nil, err end
+  if content_type then mine[#mine + 1] = { "content-type", line_of("Content-Type", content_type) } end
+  local ik = req.idempotency_key
+  if ik then
+    if type(ik) ~= "string" or ik:find("[%z\r\n]") then
+      return nil, check_header("Idempotency-Key", ik, "idempotency_key")
+    end
+    mine[#mine + 1] = { "idempotency-key", "Idempotency-Key: " .. ik }
   end
   req.content_type = content_type
   req.headers = header_lines(ctx, mine, extra)
@@ -584,11 +612,12 @@ function M.external(ctx, url, o)
     extra, err = M.header_list(o.headers, "opts.headers")
     if not extra then return nil, err end
   end
-  local mine = { { "User-Agent", "user-agent", ctx.user_agent }, { "Accept", "accept", o.accept or "*/*" } }
-  for i = 1, #mine do
-    local err = check_header(mine[i][1], mine[i][3], mine[i][1])
-    if err then return nil, err end
-  end
+  local ua, err = line_of("User-Agent", ctx.user_agent, "user_agent")
+  if not ua then return nil, err end
+  local acc
+  acc, err = line_of("Accept", o.accept or "*/*", "opts.accept")
+  if not acc then return nil, err end
+  local mine = { { "user-agent", ua }, { "accept", acc } }
   local view = home and ctx or { headers = nil }
   return { method = "GET", url = url, sse = false, headers = M.header_lines(view, mine, extra) }
 end
