@@ -39,6 +39,9 @@
   X(curl_multi_info_read) \
   X(curl_multi_socket_action) \
   X(curl_multi_cleanup) \
+  X(curl_share_init) \
+  X(curl_share_setopt) \
+  X(curl_share_cleanup) \
   X(curl_mime_init) \
   X(curl_mime_addpart) \
   X(curl_mime_name) \
@@ -68,10 +71,11 @@ VN_HIDDEN extern vn_curl_api vn_curl;
 VN_HIDDEN const char *vn_curl_load(void);
 
 #if !defined(VN_CURLAPI_IMPL) && !defined(VN_CURL_TYPECHECK)
-/* curl.h passes these three through function-like macros of its own */
+/* curl.h passes these four through function-like macros of its own */
 #  undef curl_easy_setopt
 #  undef curl_easy_getinfo
 #  undef curl_multi_setopt
+#  undef curl_share_setopt
 #  define curl_global_init (vn_curl.curl_global_init)
 #  define curl_version_info (vn_curl.curl_version_info)
 #  define curl_getdate (vn_curl.curl_getdate)
@@ -91,6 +95,9 @@ VN_HIDDEN const char *vn_curl_load(void);
 #  define curl_multi_info_read (vn_curl.curl_multi_info_read)
 #  define curl_multi_socket_action (vn_curl.curl_multi_socket_action)
 #  define curl_multi_cleanup (vn_curl.curl_multi_cleanup)
+#  define curl_share_init (vn_curl.curl_share_init)
+#  define curl_share_setopt (vn_curl.curl_share_setopt)
+#  define curl_share_cleanup (vn_curl.curl_share_cleanup)
 #  define curl_mime_init (vn_curl.curl_mime_init)
 #  define curl_mime_addpart (vn_curl.curl_mime_addpart)
 #  define curl_mime_name (vn_curl.curl_mime_name)

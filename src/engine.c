@@ -155,7 +155,19 @@ vn_engine *vn_engine_get(lua_State *L) {
   luaL_setmetatable(L, ENGINE_MT);
   e->multi = curl_multi_init();
   if (!e->multi) luaL_error(L, "venice: cannot create a libcurl multi handle");
-  curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 64L);
+  curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)VN_MAX_CONNECTIONS);
+  /* HTTP/2: many streams on one connection (libcurl's default cap is 100; the server's own limit,
+   * from its settings, still applies) */
+  curl_multi_setopt(e->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+  /* The multi handle pools the connections of every client of the state; TLS sessions live per
+   * easy handle unless shared, so a share handle keeps them (and the DNS cache) for all: a new
+   * connection to a host already seen resumes its TLS session instead of a full handshake. No
+   * locks: a Lua state runs on one thread. Without a share handle transfers still work. */
+  e->share = curl_share_init();
+  if (e->share) {
+    curl_share_setopt(e->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(e->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  }
   lua_rawsetp(L, LUA_REGISTRYINDEX, &VN_ENGINE_KEY);
   e->L = L;
   return e;
@@ -170,12 +182,15 @@ static int l_engine_gc(lua_State *L) {
   while (e->active) {   /* detach what is still running: those transfers are being collected too */
     vn_transfer *t = e->active;
     vn_engine_remove(t);
+    curl_easy_setopt(t->easy, CURLOPT_SHARE, NULL);   /* the share handle goes below */
     t->eng = NULL;
   }
   for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i]);
   e->npool = 0;
   if (e->multi) curl_multi_cleanup(e->multi);
   e->multi = NULL;
+  /* refused (and kept) while a handle still uses it: only a transfer left unclosed at exit */
+  if (e->share && curl_share_cleanup(e->share) == CURLSHE_OK) e->share = NULL;
   return 0;
 }
 
@@ -358,6 +373,22 @@ static int l_step(lua_State *L) {
   return 2;
 }
 
+/* core.configure{ max_connections = n }: the most connections the state's pool keeps open
+ * (idle ones beyond are closed, oldest first); for every client of the Lua state. */
+static int l_configure(lua_State *L) {
+  vn_engine *e = vn_engine_get(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "max_connections");
+  if (!lua_isnil(L, -1)) {
+    lua_Number n = luaL_checknumber(L, -1);
+    luaL_argcheck(L, n >= 1 && n <= 100000 && n == (lua_Number)(long)n, 1,
+                  "max_connections must be a whole number from 1 to 100000");
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)n);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
 static int l_now(lua_State *L) {
   lua_pushnumber(L, vn_now());
   return 1;
@@ -369,6 +400,7 @@ void vn_engine_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
     { "step", l_step },
     { "now", l_now },
+    { "configure", l_configure },
     { "set_loop_hook", l_set_loop_hook },
     { "socket_action", l_socket_action },
     { NULL, NULL }

@@ -9,11 +9,16 @@
 #include <stdio.h>
 
 #define POOL_MAX 16
+/* The connections the pool keeps open by default (core.configure changes it). */
+#define VN_MAX_CONNECTIONS 64
+/* Seconds an idle connection stays reusable by default (libcurl's own is 118). */
+#define VN_MAX_CONNECTION_AGE 300
 
 typedef struct vn_transfer vn_transfer;
 
 typedef struct vn_engine {
   CURLM *multi;
+  CURLSH *share;                      /* TLS sessions and DNS, for every transfer of the state */
   CURL *pool[POOL_MAX];               /* easy handles kept for reuse */
   unsigned char pool_shared[POOL_MAX];  /* 1: the handle holds the options every transfer shares */
   int npool;

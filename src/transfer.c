@@ -439,7 +439,26 @@ static void set_shared(lua_State *L, vn_transfer *t) {
   curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
   must_set(L, t, curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR");
+  if (t->eng->share) curl_easy_setopt(c, CURLOPT_SHARE, t->eng->share);
+  /* a transfer that starts while another's connection to the same host is still being made waits
+   * to learn whether that one multiplexes (HTTP/2) rather than opening one more */
+  curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
   t->shared = 1;
+}
+
+/* The HTTP version asked for: "2" (HTTP/2 over TLS when the server offers it, and over plain
+ * http with prior knowledge), "1.1", or absent: HTTP/2 over TLS when offered, else HTTP/1.1. */
+static long http_version_of(lua_State *L, vn_transfer *t) {
+  const char *s = opt_string(L, 1, "http_version");
+  const char *url = opt_string(L, 1, "url");
+  int tls = 0, i;
+  for (i = 0; url && i < 6 && url[i] && ("https:"[i] == url[i] || "HTTPS:"[i] == url[i]); i++) {}
+  tls = i == 6;
+  if (!s) return CURL_HTTP_VERSION_2TLS;
+  if (strcmp(s, "1.1") == 0) return CURL_HTTP_VERSION_1_1;
+  if (strcmp(s, "2") == 0) return tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  setup_error(L, t, "http_version must be \"1.1\" or \"2\"");
+  return 0;
 }
 
 /* The usual options: every transfer sets each of them, so none carries over. */
@@ -457,6 +476,9 @@ static void set_usual(lua_State *L, vn_transfer *t, const char *url) {
   v = opt_seconds(L, t, 1, "connect_timeout");
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(v * 1000));   /* 0: libcurl's */
   t->idle_s = opt_seconds(L, t, 1, "idle_timeout");
+  v = opt_seconds(L, t, 1, "max_connection_age");
+  curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)(v > 0 ? v : VN_MAX_CONNECTION_AGE));
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, http_version_of(L, t));
 }
 
 /* The unusual ones: a handle that had any of them is reset before its next transfer. */
@@ -996,6 +1018,21 @@ static int l_transfer_stats(lua_State *L) {
   return 4;
 }
 
+/* t:http_version() -> "1.0", "1.1", "2", "3", or nil before a response */
+static int l_transfer_http_version(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  long v = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &v);
+  switch (v) {
+    case CURL_HTTP_VERSION_1_0: lua_pushliteral(L, "1.0"); break;
+    case CURL_HTTP_VERSION_1_1: lua_pushliteral(L, "1.1"); break;
+    case CURL_HTTP_VERSION_2_0: lua_pushliteral(L, "2"); break;
+    case CURL_HTTP_VERSION_3: lua_pushliteral(L, "3"); break;
+    default: lua_pushnil(L);
+  }
+  return 1;
+}
+
 /* t:info() -> { elapsed, connects, bytes, local_port, primary_ip, events, buffered } */
 static int l_transfer_info(lua_State *L) {
   vn_transfer *t = check_transfer(L);
@@ -1047,6 +1084,7 @@ void vn_transfer_open(lua_State *L) {
     { "body_complete", l_transfer_body_complete },
     { "error", l_transfer_error },
     { "info", l_transfer_info },
+    { "http_version", l_transfer_http_version },
     { "stats", l_transfer_stats },
     { "cancel", l_transfer_cancel },
     { "close", l_transfer_close },

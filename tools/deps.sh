@@ -7,7 +7,8 @@ lua5.4 liblua5.4-dev lua5.1 liblua5.1-0-dev luajit libluajit-5.1-dev
 lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev
 lua-cjson lua-luv lua-socket lua-busted lua-check luarocks
 valgrind clang libclang-rt-14-dev neovim
-openssl nginx lua-yaml libssl-dev python3-cryptography love xvfb xauth libgl1-mesa-dri"
+openssl nginx lua-yaml libssl-dev python3-cryptography love xvfb xauth libgl1-mesa-dri
+lua-sec python3-httpx python3-h2"
 
 missing=""
 for p in $PKGS; do

@@ -48,6 +48,9 @@
 ---@field user_agent? string replaces the User-Agent header
 ---@field requests_per_minute? number client-side rate limit
 ---@field max_concurrent? integer client-side cap on requests in flight
+---@field http_version? "1.1"|"2" forces one (default: HTTP/2 over https when the server offers it)
+---@field max_connections? integer connections the Lua state's pool keeps open (default 64; shared by all clients)
+---@field idle_connection_seconds? integer a pooled connection idle longer is not reused (default 300)
 
 ---Per-request options, the argument after `params`.
 ---@class venice.RequestOptions
@@ -55,6 +58,7 @@
 ---@field connect_timeout? number
 ---@field idle_timeout? number
 ---@field max_retries? integer
+---@field http_version? "1.1"|"2"
 ---@field headers? table<string, string> extra headers for this request
 ---@field idempotency_key? string sent as Idempotency-Key (one is made for retried POSTs)
 ---@field output? string a file path: a binary body is streamed into it and the result is a venice.FileResult
@@ -125,6 +129,7 @@
 ---@field pagination? { page?: integer, limit?: integer, total?: integer, total_pages?: integer }
 ---@field elapsed? number seconds the request took
 ---@field attempts? integer the times the request was sent (1 + retries)
+---@field http_version? "1.1"|"2" the HTTP version the response came over
 
 ---Every failure. `tostring(err)` gives one line such as
 ---`venice: RateLimitError (429): Too many requests (retry after 2s)`. Never holds the API key.

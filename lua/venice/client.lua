@@ -119,7 +119,8 @@ local function start(client, req, o)
     max_body = o.max_response_bytes or co.max_response_bytes or DEFAULT_MAX_RESPONSE,
     max_event = co.max_event_bytes, max_buffered = o.max_buffered_bytes or co.max_buffered_bytes,
     proxy = co.proxy, noproxy = co.noproxy, ca_file = co.ca_file, ca_path = co.ca_path,
-    insecure = co.insecure == true,
+    insecure = co.insecure == true, http_version = o.http_version or co.http_version,
+    max_connection_age = co.idle_connection_seconds,
   }
 end
 M.start = start
@@ -295,10 +296,10 @@ local function call(client, spec, args, params, o)
   local t, perr, elapsed, attempts = perform(client, req, o, "done")
   if not t then return nil, perr end
   local res, rerr, headers = result_of(t, o.result or spec.result, o)
-  local status = t:status()
+  local status, version = t:status(), t:http_version()
   t:close()
   if not res then return nil, retry.redact(rerr, req.secrets) end
-  if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts) end
+  if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts, version) end
   if spec.path == "/responses" then responses.decorate(res) end
   warn_deprecation(client, headers, params)
   return res
@@ -315,10 +316,10 @@ function M.fetch_url(client, url, kind, o)
   local t, perr, elapsed, attempts = perform(client, req, o, "done")
   if not t then return nil, perr end
   local res, rerr, headers = result_of(t, kind, o)
-  local status = t:status()
+  local status, version = t:status(), t:http_version()
   t:close()
   if not res then return nil, retry.redact(rerr, req.secrets) end
-  if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts) end
+  if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts, version) end
   return res
 end
 
@@ -534,6 +535,7 @@ function M.new(opts)
     error("venice.new: options must be a table, got " .. type(opts), 2)
   end
   opts = options.check(opts, options.CLIENT, "venice.new", 2)
+  if opts.max_connections then core.configure { max_connections = opts.max_connections } end
   return make(opts, nil, 2)
 end
 
@@ -545,6 +547,7 @@ function with_options(client, opts)
     error("venice: with_options: options must be a table, got " .. type(opts), 3)
   end
   opts = options.check(opts, options.CLIENT, "venice: with_options", 3)
+  if opts.max_connections then core.configure { max_connections = opts.max_connections } end
   return make(opts, client, 3)
 end
 

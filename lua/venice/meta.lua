@@ -56,7 +56,7 @@ end
 -- core.headers turns into that same table: one parser, so repeated names read the same
 -- everywhere. `now` (os.time() when the response came; default: now) anchors resets given as
 -- epoch times.
-function M.build(status, headers, elapsed, now, attempts)
+function M.build(status, headers, elapsed, now, attempts, http_version)
   if type(headers) == "string" then headers = core.headers(headers) end
   headers = headers or {}
   local dep = deprecation(headers)
@@ -90,6 +90,7 @@ function M.build(status, headers, elapsed, now, attempts)
     } or nil,
     elapsed = elapsed,
     attempts = attempts,
+    http_version = http_version,   -- "1.1", "2": the HTTP version the response came over
   }
 end
 
@@ -111,9 +112,9 @@ function M.deprecation_line(model, d)
   return line
 end
 
-function M.attach(obj, status, headers, elapsed, attempts)
+function M.attach(obj, status, headers, elapsed, attempts, http_version)
   store[obj] = nil
-  pending[obj] = { status, headers, elapsed, os.time(), attempts }
+  pending[obj] = { status, headers, elapsed, os.time(), attempts, http_version }
   return obj
 end
 
@@ -124,14 +125,14 @@ end
 
 --- venice.meta(result_or_stream) -> { status, headers, request_id, rate_limit, balance_remaining,
 --- deprecation, warnings, content_violation, blurred, model, next_cursor, pagination, elapsed,
---- attempts }
+--- attempts, http_version }
 function M.of(obj)
   if type(obj) ~= "table" then return nil end
   local m = store[obj]
   if m then return m end
   local p = pending[obj]
   if p then
-    m = M.build(p[1], p[2], p[3], p[4], p[5])
+    m = M.build(p[1], p[2], p[3], p[4], p[5], p[6])
     pending[obj] = nil
     store[obj] = m
     return m

@@ -35,13 +35,15 @@ M.MAX_SECONDS = 2147483
 M.MAX_COUNT = 2 ^ 53
 
 -- Kinds of rules: a Lua type name, a list of them, or a table { kind, min =, max =, above = }
--- where kind is "number" (finite) or "integer" (finite, integral); `above` is an exclusive minimum.
+-- where kind is "number" (finite) or "integer" (finite, integral); `above` is an exclusive minimum;
+-- or { "string", values = { ... } }: one of those strings.
 local RULES = {}
 M.RULES = RULES
 
 RULES.seconds = { "number", min = 0, max = M.MAX_SECONDS }
 RULES.retries = { "integer", min = 0, max = 100 }
 RULES.bytes = { "integer", min = 1, max = M.MAX_COUNT }
+RULES.http_version = { "string", values = { "1.1", "2" } }
 
 --- The options every request takes (the argument after params).
 M.REQUEST = {
@@ -49,6 +51,7 @@ M.REQUEST = {
   max_retries = RULES.retries, headers = "table", idempotency_key = "string", output = "string",
   on_chunk = "function", on_done = "function", accept = "string", max_response_bytes = RULES.bytes,
   encoding = "string", result = "string", max_buffered_bytes = RULES.bytes, ignore_events = "table",
+  http_version = RULES.http_version,
 }
 
 --- The options of venice.new.
@@ -61,6 +64,9 @@ M.CLIENT = {
   requests_per_minute = { "number", above = 0, max = 1e6 },
   max_concurrent = { "integer", min = 1, max = 1e6 },
   burst = { "integer", min = 1, max = 1e6 },
+  http_version = RULES.http_version,
+  max_connections = { "integer", min = 1, max = 100000 },
+  idle_connection_seconds = { "integer", min = 1, max = M.MAX_SECONDS },
 }
 
 --- A schema made of others plus more fields: extend(M.REQUEST, { max_pages = ... }).
@@ -123,6 +129,13 @@ local function violation(rule, v)
     return nil
   end
   local kind = rule[1]
+  if rule.values then   -- one of a few strings
+    for _, w in ipairs(rule.values) do if v == w then return nil end end
+    local list = {}
+    for i, w in ipairs(rule.values) do list[i] = ("%q"):format(w) end
+    return ("must be %s, got %s"):format(table.concat(list, " or "),
+      type(v) == "string" and ("%q"):format(v) or type(v))
+  end
   if kind ~= "number" and kind ~= "integer" then   -- a list of Lua types
     for _, w in ipairs(rule) do if type(v) == w then return nil end end
     return ("must be a %s, got %s"):format(table.concat(rule, " or "), type(v))

@@ -352,7 +352,8 @@ function Stream:close()
   if self._closed then return end
   self._closed = true
   if self._t then
-    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed) end
+    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed, nil, nil,
+      self._t:http_version()) end
     self._t:close()
   end
 end
@@ -369,7 +370,7 @@ function Stream:meta()
     if not self:_start() then return nil end
     local t = self._t
     tasks.await(t, "headers")
-    return meta.build(t:status(), t:headers(), t:info().elapsed)
+    return meta.build(t:status(), t:headers(), t:info().elapsed, nil, nil, t:http_version())
   end
 end
 
