@@ -294,13 +294,24 @@ for name, shape in pairs(CAPTURES) do
       end
     end)
 
-    it("fails closed without collateral, or with an item missing", function()
+    it("skips the TCB status without collateral, and says so; require_tcb refuses that", function()
       local c = capture(name)
       local o = opts(c, "full")
       o.collateral = nil
+      local r = V.verify(c.att, o)
+      assert.is_true(r.ok)
+      assert.equal("not checked", r.tcb_status)
+      local last = r.checks[#r.checks]
+      assert.equal("collateral", last.name)
+      assert.is_true(last.skipped)
+      assert.matches("no collateral given", last.detail)
+      o.require_tcb = true
       local check, err = failed(c.att, o)
       assert.equal("collateral", check)
       assert.matches("baseline", err.message)
+    end)
+
+    it("fails closed with a collateral item missing", function()
       for _, pair in ipairs { { "tcb_info", "tcb_info" }, { "tcb_info_signature", "tcb_info" },
         { "tcb_info_issuer_chain", "tcb_info" }, { "qe_identity", "qe_identity" },
         { "qe_identity_signature", "qe_identity" }, { "qe_identity_issuer_chain", "qe_identity" } } do

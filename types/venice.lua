@@ -1426,10 +1426,11 @@ function ConversationModule.estimate(message) end
 ---@class venice.TeeVerifyOptions
 ---@field nonce string the 64 hex characters sent with the request
 ---@field level? "baseline"|"full" default "baseline"
----@field collateral? table|false Intel's collateral (as a PCS/PCCS returns it); false skips the TCB status
+---@field collateral? table|false Intel's collateral (as a PCS/PCCS returns it); without it the TCB status is skipped
 ---@field now? number unix seconds for every validity window (default: the clock)
 ---@field root_ca? string PEM of another root than the pinned Intel SGX Root CA (tests)
 ---@field allow_tcb? string[] TCB statuses accepted besides UpToDate and SWHardeningNeeded
+---@field require_tcb? boolean at full level, fail instead of skipping the TCB status without collateral
 ---@field client? venice.Client to fetch the collateral when none is given
 ---@field pccs_url? string where to fetch it (default Intel's PCS)
 

@@ -11,8 +11,9 @@
 -- baseline: quote (present, decodable), tdx_v4, nonce, report_data, signing_address, debug
 -- full, in addition: quote_signature, root_ca, pck_chain, qe_report_signature, qe_report_data, then
 --   with Intel's collateral: collateral, pck_certificate, tcb_info, qe_identity, pck_revocation (when
---   the collateral has CRLs), tdx_module, tcb_status. collateral = false skips these explicitly (the
---   report then says tcb_status = "not checked").
+--   the collateral has CRLs), tdx_module, tcb_status. Without collateral (or collateral = false) these
+--   are skipped, and the report says so: a skipped "collateral" check and tcb_status = "not checked";
+--   require_tcb = true makes the missing collateral fail the "collateral" check instead.
 local core = require "venice.core"
 
 local M = {}
@@ -335,6 +336,9 @@ local function check_opts(opts)
   if opts.client ~= nil and type(opts.client) ~= "table" then
     error(verror("ValidationError", "'client' must be a venice client", { param = "client" }), 3)
   end
+  if opts.require_tcb ~= nil and type(opts.require_tcb) ~= "boolean" then
+    error(verror("ValidationError", "'require_tcb' must be a boolean", { param = "require_tcb" }), 3)
+  end
   if opts.allow_tcb ~= nil and type(opts.allow_tcb) ~= "table" then
     error(verror("ValidationError", "'allow_tcb' must be a list of TCB statuses", { param = "allow_tcb" }), 3)
   end
@@ -432,10 +436,12 @@ function M.verify(att, opts)
     local fetched, ferr = M.fetch_collateral(opts.client, att, { pccs_url = opts.pccs_url })
     col, fetch_err = fetched, ferr
   end
-  if col == false then
-    -- the caller's explicit choice: no TCB status (recorded as skipped, never as verified)
+  if col == false or (col == nil and not fetch_err and not opts.require_tcb) then
+    -- no collateral: no TCB status (recorded as skipped, never as verified; require_tcb refuses this)
     r.checks[#r.checks + 1] = { name = "collateral", ok = true, skipped = true,
-      detail = "not checked: collateral = false (TCB info, QE identity, TCB status and revocation skipped)" }
+      detail = "not checked: " .. (col == false and "collateral = false" or "no collateral given (pass "
+        .. "opts.collateral or opts.pccs_url to check it)") .. "; TCB info, QE identity, TCB status and "
+        .. "revocation skipped" }
     r.tcb_status = "not checked"
     r.ok = true
     return r
