@@ -272,7 +272,7 @@ end
 describe("types/venice.lua", function()
   local client
   setup(function()
-    client = venice.new { api_key = "k", base_url = mock.url(), max_retries = 0 }
+    client = venice.new { api_key = "k", base_url = mock.url(), max_retries = 0, log = function() end }
     load_lazy()
   end)
 
