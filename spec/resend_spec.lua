@@ -323,8 +323,19 @@ describe("on the wire, against a hostile server", function()
       assert.same({ "answer.json" }, listing())
       res, err = c.request { path = path "/ok", output = dir .. "/missing/answer.json", result = "binary" }
       assert.is_nil(res)
-      assert.equal("write_failed", err.code)
+      assert.equal("write_error", err.code)
       assert.same({ "answer.json" }, listing())
+    end)
+
+    it("a JSON answer where JSON or media may come is the decoded result; the old file stays", function()
+      local out = dir .. "/image.bin"
+      write(out, "old content")
+      local c = client()
+      local res, err = c.request { path = path "/ok", output = out }
+      assert.is_nil(err)
+      assert.is_true(res.ok)
+      assert.equal("old content", read(out))
+      assert.same({ "image.bin" }, listing())
     end)
 
     it("a folder that cannot be written: a write error, nothing left behind", function()

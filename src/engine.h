@@ -52,6 +52,7 @@ struct vn_transfer {
   int line_status;               /* the status of the response whose header lines are arriving */
   int error_body_cut;            /* an error response's body was cut once its kept part was full */
   int mode, want_sse;
+  int output_any;                /* every successful body goes to out_path, JSON too */
   int sends;                     /* times libcurl was about to send the request (pre-request callback) */
   long status;
   CURLcode result;

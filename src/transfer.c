@@ -111,8 +111,8 @@ static void decide_mode(vn_transfer *t) {
   if (t->status >= 200 && t->status < 300) {
     if (t->want_sse && (!ctype || vn_sse_is_event_stream(ctype))) {
       t->mode = MODE_SSE;
-    } else if (t->out_path && !(ctype && strstr(ctype, "json"))) {   /* JSON stays in memory */
-      open_output(t);
+    } else if (t->out_path && (t->output_any || (ctype && !strstr(ctype, "json")))) {
+      open_output(t);   /* unless output_any, JSON (or a body of no stated type) stays in memory */
       t->mode = MODE_FILE;
     }
   } else {
@@ -419,6 +419,7 @@ static void set_receiving(lua_State *L, vn_transfer *t) {
   vn_sse_init(&t->sse, opt_bytes(L, t, 1, "max_event"));
   t->max_body = opt_bytes(L, t, 1, "max_body");
   t->want_sse = opt_bool(L, 1, "sse");
+  t->output_any = opt_bool(L, 1, "output_any");
   t->max_queue = opt_bytes(L, t, 1, "max_buffered");
   if (t->max_queue == 0) t->max_queue = QUEUE_MAX_DEFAULT;
   if ((s = opt_string(L, 1, "output")) != NULL) {
@@ -652,7 +653,8 @@ static void set_body_and_method(lua_State *L, vn_transfer *t, const char *method
 /* core.request(opts) -> transfer
  * opts: url, method, headers (list of "Name: value"), body (string), mime (list of parts),
  * timeout, connect_timeout, idle_timeout (seconds; 0 or absent = none), sse (decode an event
- * stream), output (path for a successful body that is not JSON), max_body (bytes held in memory),
+ * stream), output (path for a successful body of a stated type other than JSON; with output_any,
+ * for any successful body), max_body (bytes held in memory),
  * max_event (SSE cap), max_buffered (unread event bytes before the transfer pauses; 0 or absent:
  * 4 MiB), proxy, noproxy, ca_file, ca_path, insecure.
  * The transfer starts at once; core.step() moves it on. */

@@ -115,7 +115,10 @@ local function start(client, req, o)
     timeout = o.timeout or co.timeout,   -- the whole request's, streams included (0: none)
     connect_timeout = o.connect_timeout or co.connect_timeout,
     idle_timeout = req.sse and (o.idle_timeout or co.idle_timeout) or nil,
-    sse = req.sse, output = o.output,
+    -- a JSON operation's answer stays in memory; a binary or text one goes to opts.output whatever
+    -- its type; with "auto" the core keeps JSON (and a body of no stated type) in memory
+    sse = req.sse, output = req.kind ~= "json" and o.output or nil,
+    output_any = req.kind == "binary" or req.kind == "text",
     max_body = o.max_response_bytes or co.max_response_bytes or DEFAULT_MAX_RESPONSE,
     max_event = co.max_event_bytes, max_buffered = o.max_buffered_bytes or co.max_buffered_bytes,
     proxy = co.proxy, noproxy = co.noproxy, ca_file = co.ca_file, ca_path = co.ca_path,
@@ -133,14 +136,15 @@ end
 --- Shapes a finished, successful transfer into the result of its kind: "json", "text", "binary"
 --- ({ data, content_type }), or "auto" (JSON when the response says so, else binary). With
 --- opts.output the core has streamed a body that is not JSON into that file: the result is then
---- { path, bytes, content_type }; a JSON answer (a job still processing) stays a decoded table.
+--- { path, bytes, content_type }; a JSON answer (a job still processing) stays a decoded table,
+--- and opts.output is left as it was.
 --- Returns result, nil, header block or nil, err.
 local function result_of(t, kind, o)
   local h = t:header_block()   -- the response headers, made a table by venice.meta when asked
   local ctype = t:header("content-type") or ""
   local is_json = ctype == "" or ctype:find("json", 1, true) ~= nil
   if kind == "auto" then kind = is_json and "json" or "binary" end
-  if kind == "json" and not o.output then
+  if kind == "json" then   -- never written to opts.output (see start)
     -- decoded straight from the receive buffer; the body is copied out only to report a failure
     if t:status() == 204 then return {}, nil, h end
     local v, err = t:json()
@@ -151,22 +155,8 @@ local function result_of(t, kind, o)
   end
   local _, _, bytes = t:stats()
   local body = t:body()
-  local in_file = o.output and body == "" and bytes > 0
-  if kind == "json" then
-    if in_file then   -- a JSON operation answered with another content type: read it back
-      local f = io.open(o.output, "rb")
-      body = f and f:read("*a") or ""
-      if f then f:close() end
-      os.remove(o.output)
-    end
-    if t:status() == 204 or body == "" then return {}, nil, h end
-    local v, err
-    if in_file then v, err = core.json_decode(body) else v, err = t:json() end
-    if v == nil then return malformed(t, t:headers(), err, body) end
-    return v, nil, h
-  end
   if o.output then
-    if not in_file then   -- an empty body, or JSON on a binary operation: the file gets it all the same
+    if not (bytes > 0 and body == "") then   -- no body reached the core's file: an empty file
       -- written beside it and renamed over it, as the core does: the old file or the whole new one
       local tmp = o.output .. ".part-" .. (core.random_bytes(6):gsub(".", function(c)
         return ("%02x"):format(c:byte())
@@ -182,7 +172,7 @@ local function result_of(t, kind, o)
       if not ok then
         os.remove(tmp)
         return nil, core.error("Error", { message = "cannot write " .. o.output .. ": " .. tostring(err),
-          code = "write_failed", status = t:status(), headers = t:headers() })
+          code = "write_error", status = t:status(), headers = t:headers() })
       end
       bytes = #body
     end
@@ -293,9 +283,10 @@ local function call(client, spec, args, params, o)
       return t, perr
     end, o, function(e) return retry.redact(e, req.secrets) end)
   end
+  req.kind = o.result or spec.result
   local t, perr, elapsed, attempts = perform(client, req, o, "done")
   if not t then return nil, perr end
-  local res, rerr, headers = result_of(t, o.result or spec.result, o)
+  local res, rerr, headers = result_of(t, req.kind, o)
   local status, version = t:status(), t:http_version()
   t:close()
   if not res then return nil, retry.redact(rerr, req.secrets) end
@@ -313,6 +304,7 @@ function M.fetch_url(client, url, kind, o)
   local req, err = request.external(ctx, url, o)
   if not req then return nil, err end
   req.secrets = retry.secrets(client._userinfo, request.userinfo(url))
+  req.kind = kind
   local t, perr, elapsed, attempts = perform(client, req, o, "done")
   if not t then return nil, perr end
   local res, rerr, headers = result_of(t, kind, o)
