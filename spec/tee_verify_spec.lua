@@ -257,6 +257,24 @@ for name, shape in pairs(CAPTURES) do
       assert.is_true(V.verify(att, opts(c, "full")).ok)
     end)
 
+    it("compares the measurements with the reference given, from the raw quote", function()
+      local c = capture(name)
+      local r = V.verify(c.att, opts(c, "baseline"))
+      local ref = { mrtd = r.mrtd, rtmr0 = r.rtmr[1], rtmr1 = r.rtmr[2], rtmr2 = r.rtmr[3], rtmr3 = r.rtmr[4] }
+      local r2 = V.verify(c.att, opts(c, "full", { measurements = ref }))
+      assert.equal("measurements", r2.checks[7].name)
+      assert.is_true(r2.checks[7].ok)
+      for k, v in pairs(ref) do
+        local other = {}
+        for k2, v2 in pairs(ref) do other[k2] = v2 end
+        other[k] = change(v, 17)
+        assert.equal("measurements", failed(c.att, opts(c, "baseline", { measurements = other })), k)
+      end
+      local ok, err = pcall(V.verify, c.att, opts(c, "baseline", { measurements = { mrtdd = r.mrtd } }))
+      assert.is_false(ok)
+      assert.equal("ValidationError", err.name)
+    end)
+
     it("refuses an attestation whose two quotes differ, or that has none", function()
       local c = capture(name)
       local raw = quote_of(c.att)

@@ -8,7 +8,8 @@
 -- check. The first failed check raises a venice.errors.TeeError whose `check` names it and whose
 -- `report` holds the checks done so far.
 --
--- baseline: quote (present, decodable), tdx_v4, nonce, report_data, signing_address, debug
+-- baseline: quote (present, decodable), tdx_v4, nonce, report_data, signing_address, debug, and
+--   measurements when opts.measurements gives reference values
 -- full, in addition: quote_signature, root_ca, pck_chain, qe_report_signature, qe_report_data, then
 --   with Intel's collateral: collateral, pck_certificate, tcb_info, qe_identity, pck_revocation (when
 --   the collateral has CRLs), tdx_module, tcb_status. Without collateral (or collateral = false) these
@@ -308,6 +309,12 @@ end
 
 local LEVELS = { baseline = true, full = true }
 
+-- The TD report's measurements that opts.measurements may pin (hex, as in the report).
+local MEASUREMENTS = { "mrtd", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
+  "mrseam", "mrsignerseam" }
+local MEASUREMENT = {}
+for _, k in ipairs(MEASUREMENTS) do MEASUREMENT[k] = true end
+
 local function check_opts(opts)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then error("venice: tee.verify: opts must be a table", 3) end
@@ -335,6 +342,18 @@ local function check_opts(opts)
   end
   if opts.client ~= nil and type(opts.client) ~= "table" then
     error(verror("ValidationError", "'client' must be a venice client", { param = "client" }), 3)
+  end
+  if opts.measurements ~= nil then
+    if type(opts.measurements) ~= "table" then
+      error(verror("ValidationError", "'measurements' must be a table of hex strings (mrtd, rtmr0, ...)",
+        { param = "measurements" }), 3)
+    end
+    for k in pairs(opts.measurements) do
+      if not MEASUREMENT[k] then
+        error(verror("ValidationError", ("'measurements' has an unknown field '%s' (known: %s)")
+          :format(tostring(k), table.concat(MEASUREMENTS, ", ")), { param = "measurements" }), 3)
+      end
+    end
   end
   if opts.require_tcb ~= nil and type(opts.require_tcb) ~= "boolean" then
     error(verror("ValidationError", "'require_tcb' must be a boolean", { param = "require_tcb" }), 3)
@@ -396,6 +415,19 @@ function M.verify(att, opts)
   r.td_attributes = tohex(q.td_attributes)
   r.mrtd = tohex(q.mrtd)
   r.rtmr = { tohex(q.rtmr0), tohex(q.rtmr1), tohex(q.rtmr2), tohex(q.rtmr3) }
+
+  -- the caller's reference measurements, when given: each must equal the quote's
+  if opts.measurements ~= nil then
+    local bad
+    for _, k in ipairs(MEASUREMENTS) do
+      local want = opts.measurements[k]
+      if want ~= nil and (type(want) ~= "string" or want:lower():gsub("^0x", "") ~= tohex(q[k])) then
+        bad = bad or k
+      end
+    end
+    check(r, "measurements", bad == nil, "the quote's " .. tostring(bad) .. " is not the reference given: the "
+      .. "enclave runs other software (or other configuration) than the one you expect")
+  end
 
   if level == "baseline" then
     r.ok = true
