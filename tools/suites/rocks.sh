@@ -105,6 +105,13 @@ rocks_make() {
     rockspec/venice-scm-1.rockspec)
 }
 
+# rocks_exports VERSION: the rock's venice/core.so exports luaopen_venice_core and nothing else.
+rocks_exports() {
+  so="$ROCKS_DIR/tree-$1/lib/lua/$1/venice/core.so"
+  syms=$(nm -D --defined-only "$so" | awk '{ print $3 }') || return 1
+  [ "$syms" = "luaopen_venice_core" ] || { echo "$so exports: $syms"; return 1; }
+}
+
 # rocks_use LUA VERSION [with-mock]: require venice from the tree alone, then a chat completion;
 # the SDK's rock alone has no venice.mock module.
 rocks_use() {
@@ -217,6 +224,7 @@ check "rockspec-modules" rocks_modules
 check "types-cover-api" types_cover_api
 for rocks_v in 5.4 5.1; do
   check "rock-make-$rocks_v" rocks_make $rocks_v
+  check "rock-exports-$rocks_v" rocks_exports $rocks_v
   check "rock-use-$rocks_v" rocks_use "lua$rocks_v" $rocks_v
   check "rock-command-$rocks_v" rocks_cli $rocks_v
 done
