@@ -309,6 +309,9 @@ end
 
 local LEVELS = { baseline = true, full = true }
 
+-- The QE vendor ID of Intel's Quoting Enclave, in the quote header.
+local INTEL_QE_VENDOR_ID = fromhex("939a7233f79c4ca9940a0db3957f0607")
+
 -- The TD report's measurements that opts.measurements may pin (hex, as in the report).
 local MEASUREMENTS = { "mrtd", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
   "mrseam", "mrsignerseam" }
@@ -383,9 +386,10 @@ function M.verify(att, opts)
   check(r, "quote", q ~= nil, (qerr or (not raw and "the quote is not hex") or perr or "unreadable")
     .. ": ask the server for a fresh attestation")
 
-  check(r, "tdx_v4", q.version == 4 and q.attestation_key_type == 2 and q.tee_type == 0x81,
-    ("the quote is not a TDX v4 ECDSA-P256 quote (version %d, key type %d, TEE type 0x%x)")
-      :format(q.version, q.attestation_key_type, q.tee_type))
+  check(r, "tdx_v4", q.version == 4 and q.attestation_key_type == 2 and q.tee_type == 0x81
+    and q.qe_vendor_id == INTEL_QE_VENDOR_ID,
+    ("the quote is not a TDX v4 ECDSA-P256 quote of Intel's Quoting Enclave (version %d, key type %d, TEE type "
+      .. "0x%x, QE vendor %s)"):format(q.version, q.attestation_key_type, q.tee_type, tohex(q.qe_vendor_id)))
 
   local want_nonce = opts.nonce and opts.nonce:lower()
   local echo = att.nonce or att.request_nonce
