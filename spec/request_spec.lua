@@ -316,3 +316,14 @@ describe("redaction", function()
     assert.is_nil(tostring(err):find(KEY, 1, true))
   end)
 end)
+
+describe("multipart text fields", function()
+  it("refuse NaN and infinities", function()
+    for _, v in ipairs { 0 / 0, math.huge, -math.huge } do
+      local req, err = build("images.upscale", {}, { image = "PNGDATA", scale = v }, { encoding = "multipart" })
+      assert.is_nil(req)
+      assert.equal("ValidationError", err.name)
+      assert.equal("scale", err.param)
+    end
+  end)
+end)

@@ -464,3 +464,15 @@ describe("anonymous operations", function()
     for _, r in ipairs(reqs) do assert.is_nil(r.header.authorization, r.target) end
   end)
 end)
+
+describe("a job that does not finish", function()
+  it("gives a TimeoutError whose details have the key taken out", function()
+    s:route("/api/v1/video/retrieve", { { status = 200, headers = { ["Content-Type"] = "application/json" },
+      body = '{"status": "PROCESSING", "seen": "{AUTH}"}' } })
+    local res, err = client().video.wait({ queue_id = "q", model = "m" }, { timeout = 0 })
+    assert.is_nil(res)
+    assert.equal("job_timeout", err.code)
+    assert.equal("[REDACTED]", err.details.seen)
+    assert_no(KEY, err, "the error")
+  end)
+end)

@@ -261,8 +261,9 @@ end
 
 --- Builds the request of an endpoint from its arguments; nil, err when they are invalid.
 function M.build(client, spec, args, params, o)
-  local req, err = request.build(context(client), spec, args, params, o)
-  if not req then return nil, retry.redact(err, client._secrets) end
+  local ctx = context(client)
+  local req, err = request.build(ctx, spec, args, params, o)
+  if not req then return nil, retry.redact(err, retry.secrets(ctx.key, client._userinfo)) end
   req.secrets = secrets_of(client, req, o)
   return req
 end
@@ -296,6 +297,13 @@ local function call(client, spec, args, params, o)
   return res
 end
 M.call = call
+
+--- Takes the client's secrets (its key, userinfo of base_url) out of an error made outside the
+--- pipeline (a helper's own); returns it.
+function M.scrub(client, err)
+  local key = api_key(client)
+  return retry.redact(err, retry.secrets(key, client._userinfo))
+end
 
 --- A GET of an absolute URL outside the API (a job's download_url), shaped as `kind`: no key, and
 --- the client's headers only on base_url's origin. Returns result or nil, err.

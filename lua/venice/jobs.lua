@@ -122,11 +122,11 @@ local function wait(client, kind, job, o)
     end
     local now = core.now()
     if now >= deadline then
-      return nil, core.error("TimeoutError", {
+      return nil, require("venice.client").scrub(client, core.error("TimeoutError", {
         message = ("%s job %s not finished after %gs (last status %s)"):format(kind, queue_id, timeout,
           tostring(status)),
         code = "job_timeout", details = res,
-      })
+      }))
     end
     local pause = interval
     if now + pause > deadline then pause = deadline - now end

@@ -329,6 +329,12 @@ local encode_body = M.encode_body
 --- Multipart parts from params: file fields as uploads, everything else as text (JSON for
 --- tables). Each part's name, filename and content type are checked as header text.
 function M.mime_parts(spec, params)
+  for k, v in pairs(params) do   -- a text field is sent as text: NaN and infinities have none
+    if type(v) == "number" and (v ~= v or v == huge or v == -huge) then
+      return nil, verror("ValidationError", ("'%s' must be a finite number, got %s"):format(tostring(k), tostring(v)),
+        { param = tostring(k) })
+    end
+  end
   local parts, why, field = upload.parts(spec, params, core.json_encode, null)
   if not parts then return nil, verror("ValidationError", why, { param = field }) end
   for _, p in ipairs(parts) do
