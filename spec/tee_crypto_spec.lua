@@ -285,3 +285,49 @@ describe("core.secp256k1_recover", function()
     k:close()
   end)
 end)
+
+describe("core.tdx_quote on hostile bytes", function()
+  local function load_quote()
+    local f = assert(io.open("spec/fixtures/tee/attestation_gemma_3_27b_p.json", "rb"))
+    local t = core.json_decode(f:read("*a"))
+    f:close()
+    return core.hex_decode(t.attestation.intel_quote)
+  end
+
+  it("parses the genuine quote with Intel's offsets", function()
+    local q = assert(core.tdx_quote(load_quote()))
+    assert.equal(4, q.version)
+    assert.equal(2, q.attestation_key_type)
+    assert.equal(0x81, q.tee_type)
+    assert.equal(6, q.certification_type)
+    assert.equal(5, q.pck_certification_type)
+    assert.equal(632, #q.signed)
+    assert.equal(384, #q.qe_report)
+    assert.matches("^%-%-%-%-%-BEGIN CERTIFICATE", q.pck_chain)
+    assert.is_true(q.padding_zero)
+  end)
+
+  it("refuses every truncation and never reads past the end (valgrind checks)", function()
+    local raw = load_quote()
+    for n = 0, #raw - 71, 3 do          -- the last 70 bytes are zero padding
+      local q, why = core.tdx_quote(raw:sub(1, n))
+      assert.is_nil(q, "length " .. n)
+      assert.is_string(why)
+    end
+  end)
+
+  it("survives every value of each length field", function()
+    local raw = load_quote()
+    local q = assert(core.tdx_quote(raw))
+    local auth_at = 770 + 384 + 64
+    local inner_at = auth_at + 2 + #q.qe_auth_data
+    for _, at in ipairs { 632, 633, 634, 635, 764, 766, 767, 768, 769, auth_at, auth_at + 1, inner_at,
+      inner_at + 2, inner_at + 3, inner_at + 4, inner_at + 5 } do
+      for v = 0, 255, 5 do
+        local bad = raw:sub(1, at) .. string.char(v) .. raw:sub(at + 2)
+        local p, why = core.tdx_quote(bad)
+        assert.is_true(p == nil and type(why) == "string" or type(p) == "table")
+      end
+    end
+  end)
+end)
