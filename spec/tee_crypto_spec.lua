@@ -331,3 +331,40 @@ describe("core.tdx_quote on hostile bytes", function()
     end
   end)
 end)
+
+describe("the X.509 functions on hostile bytes", function()
+  local function read(name)
+    local f = assert(io.open("spec/fixtures/tee/" .. name, "rb"))
+    local s = f:read("*a")
+    f:close()
+    return s
+  end
+
+  it("refuse truncated, altered and foreign input with nil or false", function()
+    local root = core.x509_certs(read("intel-sgx-root-ca.pem"))[1]
+    local col = core.json_decode(read("collateral_gemma_3_27b_p.json"))
+    local chain = core.x509_certs(col.pck_certificate_chain)
+    assert.equal(3, #chain)
+    for n = 0, #chain[1], 37 do
+      local der = chain[1]:sub(1, n)
+      assert.is_nil((core.x509_info(der)))
+      local ok, why = core.x509_verify({ der, chain[2], chain[3] }, root, 1780598249)
+      assert.is_false(ok)
+      assert.is_string(why)
+      assert.is_false(core.x509_verify_signature(der, core.sha256("x"), ("\1"):rep(64)))
+    end
+    assert.is_nil((core.x509_certs("no certificate here")))
+    assert.is_nil((core.x509_certs("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")))
+    assert.is_nil((core.x509_info(chain[1] .. "\0")))       -- trailing bytes: not one certificate
+    assert.is_false((core.x509_verify({ chain[1] }, root, 1780598249)))
+    assert.is_false((core.x509_verify(chain, chain[1], 1780598249)))
+    local ok, why = core.x509_verify(chain, root, 1780598249, { "not a CRL" })
+    assert.is_false(ok)
+    assert.matches("CRL", why)
+    assert.is_true(core.x509_verify(chain, root, 1780598249))
+    local info = core.x509_info(chain[1])
+    assert.equal(65, #info.public_key)
+    assert.equal(6, #info.sgx.fmspc)
+    assert.equal(16, #info.sgx.tcb)
+  end)
+end)
