@@ -147,6 +147,19 @@ describe("on the wire, against a hostile server", function()
       assert.equal(1, venice.meta(res).attempts)
     end)
 
+    it("a stream's retry is counted too: venice.meta(stream).attempts", function()
+      local c = client { max_retries = 1 }
+      warm(c)
+      local p = path "/sse-reused"
+      local s = c.request { method = "POST", path = p, body = { n = 1 }, stream = true }
+      local chunk, err = s:read()
+      assert.is_nil(err)
+      assert.equal(1, chunk.n)
+      assert.equal(2, count(p))
+      assert.equal(2, venice.meta(s).attempts)
+      s:close()
+    end)
+
     it("a plain success is one attempt", function()
       local c = client()
       local res = assert(c.request { path = path "/ok" })

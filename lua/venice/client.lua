@@ -279,9 +279,9 @@ local function call(client, spec, args, params, o)
   end
   if req.sse then
     return Stream.new(function()
-      local t, perr = perform(client, req, o, "event")
+      local t, perr, _, attempts = perform(client, req, o, "event")
       if t then warn_deprecation(client, t:header_block(), params) end
-      return t, perr
+      return t, perr, attempts
     end, o, function(e) return retry.redact(e, req.secrets) end)
   end
   req.kind = o.result or spec.result

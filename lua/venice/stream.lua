@@ -124,7 +124,7 @@ local function accumulator()
 end
 --}====================
 
--- starter() sends the request (with retries) and returns the transfer or nil, err;
+-- starter() sends the request (with retries) and returns the transfer and its attempts, or nil, err;
 -- scrub(err) takes the API key out of an error before the caller sees it.
 -- opts.ignore_events: event types the decoded reads skip (a list of strings).
 -- stream._filter (set by venice.tee on its E2EE streams): fn(chunk) -> true | nil, err, called on
@@ -172,12 +172,12 @@ function Stream:_start()
   if self._err then return false end
   local starter = self._starter
   self._starter = nil
-  local t, err = starter()
+  local t, err, attempts = starter()
   if not t then
     self._err = err
     return false
   end
-  self._t = t
+  self._t, self._attempts = t, attempts
   return true
 end
 
@@ -352,8 +352,8 @@ function Stream:close()
   if self._closed then return end
   self._closed = true
   if self._t then
-    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed, nil, nil,
-      self._t:http_version()) end
+    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed, nil,
+      self._attempts, self._t:http_version()) end
     self._t:close()
   end
 end
@@ -370,7 +370,7 @@ function Stream:meta()
     if not self:_start() then return nil end
     local t = self._t
     tasks.await(t, "headers")
-    return meta.build(t:status(), t:headers(), t:info().elapsed, nil, nil, t:http_version())
+    return meta.build(t:status(), t:headers(), t:info().elapsed, nil, self._attempts, t:http_version())
   end
 end
 

@@ -9,6 +9,7 @@ Paths (any method):
   /ok...            200 {"ok":true}, keep-alive
   /reset-reused...  the first request on a connection is answered as /ok; any later one is read in
                     full and the connection reset with no answer
+  /sse-reused...    as /reset-reused, with a one-event stream as the answer
   /reset...         read in full, then the connection reset with no answer
   /close-idle...    answered as /ok, then the kept-alive connection is closed 50 ms later
   /redirect/NNN     status NNN with a Location header pointing to /target (never to be requested)
@@ -121,7 +122,13 @@ def handle(sock, cid):
         method, path, headers, body = c.read_request()
         nth += 1
         log("%s %s %d %d %d %d" % (method, path, cid, nth, len(body), body.count(b"U")))
-        if path.startswith("/reset-reused"):
+        if path.startswith("/sse-reused"):
+            if nth > 1:
+                reset(sock)
+                return
+            body = b'data: {"n":1}\n\ndata: [DONE]\n\n'
+            send(sock, 200, "OK", [("Content-Type", "text/event-stream"), ("Content-Length", str(len(body)))], body)
+        elif path.startswith("/reset-reused"):
             if nth > 1:
                 reset(sock)
                 return
