@@ -6,6 +6,10 @@
  *   rawcurl multi K BASE_URL      K streams at once on one multi handle, counting events
  *   rawcurl spawn N BASE_URL      N completions, each by a new `curl` process (fork + exec, no
  *                                 shell, its stdout read through a pipe), as editor plugins do
+ *   rawcurl first N BASE_URL      the time to the first event of a stream: N = 0 on a fresh
+ *                                 handle, else the median of N streams on a warm one
+ *
+ * Over HTTPS, BENCH_CA names the CA file and BENCH_HTTP ("1.1" or "2") the HTTP version.
  *
  * Prints "seconds=S ..." on one line: wall time of the work alone, after one untimed warm-up
  * request for seq and stream. */
@@ -67,18 +71,30 @@ static size_t keep(char *p, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-typedef struct { long events; char last; } counter;
+typedef struct { long events; char last; double first_at; } counter;
+
+static double now(void);
 
 static size_t count_events(char *p, size_t size, size_t nmemb, void *ud) {
   counter *c = ud;
   size_t n = size * nmemb, i;
   char last = c->last;
   for (i = 0; i < n; i++) {
-    if (p[i] == '\n' && last == '\n') c->events++;
+    if (p[i] == '\n' && last == '\n' && c->events++ == 0) c->first_at = now();
     last = p[i];
   }
   c->last = last;
   return n;
+}
+
+/* Over HTTPS: BENCH_CA names the CA file to trust, BENCH_HTTP "1.1" or "2" the HTTP version
+ * (default: libcurl's, HTTP/2 when the server offers it). Every handle takes the same settings. */
+static void tls_opts(CURL *c) {
+  const char *ca = getenv("BENCH_CA"), *v = getenv("BENCH_HTTP");
+  if (ca && *ca) curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+  if (v && strcmp(v, "1.1") == 0) curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  if (v && strcmp(v, "2") == 0) curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
 }
 
 static struct curl_slist *headers(void) {
@@ -102,6 +118,7 @@ static int run_seq(long n, const char *url) {
   long i, status = 0;
   CURLcode rc;
   curl_easy_setopt(c, CURLOPT_URL, url);
+  tls_opts(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, BODY);
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(sizeof BODY - 1));
@@ -126,6 +143,7 @@ static int run_seq(long n, const char *url) {
 static CURL *stream_handle(const char *url, struct curl_slist *h, counter *cnt) {
   CURL *c = curl_easy_init();
   curl_easy_setopt(c, CURLOPT_URL, url);
+  tls_opts(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, STREAM_BODY);
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(sizeof STREAM_BODY - 1));
@@ -136,7 +154,7 @@ static CURL *stream_handle(const char *url, struct curl_slist *h, counter *cnt) 
 
 static int run_stream(const char *url, const char *warm_url) {
   struct curl_slist *h = headers();
-  counter cnt = { 0, 0 };
+  counter cnt = { 0, 0, 0 };
   CURL *c = stream_handle(warm_url, h, &cnt);
   double t0, c0;
   CURLcode rc;
@@ -191,12 +209,50 @@ static int run_multi(long k, const char *url) {
   return failed ? 1 : 0;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The time to the first event of a stream: on a fresh handle (n = 0: connection and handshake
+ * included), or the median of n streams on one warm handle. */
+static int run_first(long n, const char *url) {
+  struct curl_slist *h = headers();
+  counter cnt = { 0, 0, 0 };
+  CURL *c = stream_handle(url, h, &cnt);
+  double *t = calloc((size_t)(n > 0 ? n : 1), sizeof *t), t0, c0 = cpu();
+  long i, k = n > 0 ? n : 1;
+  CURLcode rc;
+  if (n > 0 && (rc = curl_easy_perform(c)) != CURLE_OK) fail("warm-up", rc);
+  for (i = 0; i < k; i++) {
+    cnt.events = 0;
+    cnt.last = 0;
+    t0 = now();
+    if ((rc = curl_easy_perform(c)) != CURLE_OK) fail("stream", rc);
+    t[i] = cnt.first_at - t0;
+  }
+  qsort(t, (size_t)k, sizeof *t, cmp_double);
+  printf("seconds=%.6f cpu_seconds=%.6f streams=%ld events=%ld\n", t[k / 2], cpu() - c0, k, cnt.events);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  free(t);
+  return 0;
+}
+
 static int run_spawn(long n, const char *url) {
   double t0 = now(), c0 = cpu() + cpu_children();
   long i, bytes = 0;
+  const char *ca = getenv("BENCH_CA"), *v = getenv("BENCH_HTTP");
   char *argv[] = { "curl", "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/json",
                    "-H", "Authorization: Bearer bench-key", "-H", "Accept: application/json",
-                   "--data-binary", (char *)BODY, (char *)url, NULL };
+                   "--data-binary", (char *)BODY, (char *)url, NULL, NULL, NULL, NULL };
+  int a = 14;
+  if (ca && *ca) {
+    argv[a++] = "--cacert";
+    argv[a++] = (char *)ca;
+  }
+  if (v && strcmp(v, "1.1") == 0) argv[a++] = "--http1.1";
+  else if (v && strcmp(v, "2") == 0) argv[a++] = "--http2";
   for (i = 0; i < n; i++) {
     int fds[2], status;
     pid_t pid;
@@ -242,6 +298,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "seq") == 0) rc = run_seq(n, url);
     else if (strcmp(argv[1], "multi") == 0) rc = run_multi(n, url);
     else if (strcmp(argv[1], "spawn") == 0) rc = run_spawn(n, url);
+    else if (strcmp(argv[1], "first") == 0) rc = run_first(n, url);
     else goto usage;
   } else {
     goto usage;

@@ -16,7 +16,7 @@ end
 local srv, upstream_pid, dir
 
 local function start_upstream()
-  assert(sh("test -x build/bench/server"), "build/bench/server is missing: run make bench-bins")
+  assert(sh("test -x build/bench/server || make -s build/bench/server >/dev/null"), "cannot build build/bench/server")
   local port_file = dir .. "/upstream.port"
   upstream_pid = tonumber(io.popen(("build/bench/server -p 0 -f %s >/dev/null 2>&1 & echo $!"):format(port_file))
     :read("l"))
@@ -93,7 +93,9 @@ describe("HTTP/2 and connection reuse", function()
       assert.has_error(function() client(srv.h2, nil, o) end)
     end
     local c = client(srv.h2)
-    assert.has_error(function() c.chat.completions.create({ model = "m", messages = MESSAGES }, { http_version = "1" }) end)
+    assert.has_error(function()
+      c.chat.completions.create({ model = "m", messages = MESSAGES }, { http_version = "1" })
+    end)
     assert.equal(0, srv.counts(m).requests)
   end)
 
@@ -127,6 +129,72 @@ describe("HTTP/2 and connection reuse", function()
     assert.equal(1, n.resumed)
   end)
 
+  it("puts 200 concurrent streams to one host on at most two connections", function()
+    local c = client(srv.h2, "/up/n5/d20")
+    local m = srv.mark()
+    local done, chunks, failed = 0, 0, 0
+    for _ = 1, 200 do
+      venice.spawn(function()
+        local ok, err = pcall(function()
+          for _ in c.chat.completions.stream { model = "m", messages = MESSAGES } do chunks = chunks + 1 end
+        end)
+        if ok then done = done + 1 else failed = failed + 1; print(err) end
+      end)
+    end
+    venice.run()
+    assert.equal(0, failed)
+    assert.equal(200, done)
+    assert.equal(200 * 5, chunks)
+    local n = srv.counts(m)
+    assert.equal(200, n.requests)
+    assert.equal(200, n.h2)
+    assert.is_true(n.connections <= 2, "connections: " .. n.connections)
+    assert.is_true(n.full <= 2, "full handshakes: " .. n.full)
+  end)
+
+  it("runs 120 concurrent streams over HTTP/1.1 too", function()
+    local c = client(srv.h1, "/up/n3/d20")
+    local m = srv.mark()
+    local done, chunks, errs = 0, 0, {}
+    for _ = 1, 120 do
+      venice.spawn(function()
+        local ok, err = pcall(function()
+          for _ in c.chat.completions.stream { model = "m", messages = MESSAGES } do chunks = chunks + 1 end
+        end)
+        if ok then done = done + 1 else errs[#errs + 1] = tostring(err) end
+      end)
+    end
+    venice.run()
+    assert.equal(120, done, errs[1])
+    assert.equal(120 * 3, chunks)
+    local n = srv.counts(m)
+    assert.equal(120, n.requests)
+    assert.equal(0, n.h2)
+  end)
+
+  it("a transfer of a burst closed while it waits for a connection never reaches the server", function()
+    local core = require "venice.core"
+    -- a host no connection was made to yet: past 100 transfers the burst waits for it
+    local url = srv.url(srv.h2, "/s"):gsub("127%.0%.0%.1", "localhost") .. "/chat/completions"
+    local m = srv.mark()
+    local ts = {}
+    for i = 1, 105 do
+      ts[i] = core.request { url = url, method = "POST", body = "{}", ca_file = srv.ca, sse = true }
+    end
+    ts[103]:close()
+    local running = 1
+    while running > 0 do running = core.step(50) end
+    local ok = 0
+    for i = 1, 105 do
+      if i ~= 103 and ts[i]:status() == 200 and ts[i]:http_version() == "2" then ok = ok + 1 end
+    end
+    assert.equal(104, ok)
+    local n = srv.counts(m)
+    assert.equal(104, n.requests)
+    assert.is_true(n.connections <= 2, "connections: " .. n.connections)
+    for i = 1, 105 do ts[i]:close() end
+  end)
+
   it("a slow stream does not hold up the others on its connection, nor does cancelling it", function()
     local c = client(srv.h2)
     chat(c)   -- the connection, made before the streams
@@ -134,9 +202,8 @@ describe("HTTP/2 and connection reuse", function()
     local fast_c = client(srv.h2, "/s")
     local m = srv.mark()
     local slow = slow_c.chat.completions.stream { model = "m", messages = MESSAGES }
-    local slow_chunks = 0
     assert.truthy(slow:read())   -- the slow stream is open and has sent its first chunk
-    slow_chunks = 1
+    local slow_chunks = 1
     local fast_n = 0
     for _ = 1, 3 do   -- three whole streams while the slow one waits for its second chunk
       for _ in fast_c.chat.completions.stream { model = "m", messages = MESSAGES } do fast_n = fast_n + 1 end

@@ -51,23 +51,134 @@ double vn_now(void) {
 
 /* {==================== the multi handle and the pool ==================== */
 
-int vn_engine_add(vn_engine *e, vn_transfer *t) {
+/* Holding back a burst. libcurl 7.88 makes a transfer wait for a connection being made
+ * (CURLOPT_PIPEWAIT) only while it does not know whether the host multiplexes; once it knows,
+ * each transfer beyond the streams an HTTP/2 connection takes (100, CURLMOPT_MAX_CONCURRENT_STREAMS)
+ * opens a connection of its own: 200 concurrent streams made 101 connections. So, per origin, while
+ * STREAMS_PER_CONNECTION or more of its transfers are on the multi handle and one of them is still
+ * waiting for its connection, a new transfer waits in the engine's queue; it goes on as soon as
+ * that connection is made (it then finds room on it), or at once when the origin turns out to
+ * speak HTTP/1.1, where every concurrent transfer needs a connection anyway. */
+#define STREAMS_PER_CONNECTION 100
+
+static vn_origin *origin_of(vn_engine *e, vn_transfer *t) {
+  return t->origin > 0 ? &e->origins[t->origin - 1] : NULL;
+}
+
+/* The origin's slot for url (made, or the least recently used idle one reused); 0 when none. */
+static int origin_slot(vn_engine *e, const char *url) {
+  const char *p = strstr(url, "://"), *end;
+  size_t n;
+  int i, free_i = -1;
+  if (!p) return 0;
+  end = p + 3;
+  while (*end && *end != '/' && *end != '?' && *end != '#') end++;
+  n = (size_t)(end - url);
+  if (n >= VN_ORIGIN_KEY) return 0;
+  for (i = 0; i < VN_ORIGINS; i++) {
+    vn_origin *o = &e->origins[i];
+    if (o->key[0] && strncmp(o->key, url, n) == 0 && o->key[n] == '\0') {
+      o->used = ++e->origin_clock;
+      return i + 1;
+    }
+    if (o->inflight == 0 && (free_i < 0 || o->used < e->origins[free_i].used)) free_i = i;
+  }
+  if (free_i < 0) return 0;
+  memcpy(e->origins[free_i].key, url, n);
+  e->origins[free_i].key[n] = '\0';
+  e->origins[free_i].kind = ORIGIN_UNKNOWN;
+  e->origins[free_i].connecting = 0;
+  e->origins[free_i].used = ++e->origin_clock;
+  return free_i + 1;
+}
+
+static int must_wait(vn_engine *e, vn_transfer *t) {
+  vn_origin *o = origin_of(e, t);
+  return o && o->kind != ORIGIN_SERIAL && o->connecting > 0 && o->inflight >= STREAMS_PER_CONNECTION;
+}
+
+static int engine_put(vn_engine *e, vn_transfer *t) {
+  vn_origin *o = origin_of(e, t);
   if (curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) return -1;
-  t->running = 1;
   t->next = e->active;
   t->prev = NULL;
   if (e->active) e->active->prev = t;
   e->active = t;
+  if (o) {
+    o->inflight++;
+    o->connecting++;
+  }
+  return 0;
+}
+
+int vn_engine_add(vn_engine *e, vn_transfer *t, const char *url) {
+  t->origin = origin_slot(e, url);
+  t->connected = 0;
+  if (e->held || must_wait(e, t)) {   /* behind the ones already waiting: in order */
+    t->held = 1;
+    t->next = NULL;
+    t->prev = e->held_tail;
+    if (e->held_tail) e->held_tail->next = t; else e->held = t;
+    e->held_tail = t;
+  } else if (engine_put(e, t) != 0) {
+    return -1;
+  }
+  t->running = 1;
   e->nactive++;
   return 0;
+}
+
+/* Puts the held transfers that need not wait any more on the multi handle (never from inside a
+ * libcurl callback: libcurl refuses that). One that cannot be added ends as failed. */
+static void engine_release(vn_engine *e) {
+  vn_transfer *t = e->held, *nt;
+  for (; t; t = nt) {
+    nt = t->next;
+    if (must_wait(e, t)) continue;
+    if (t->prev) t->prev->next = t->next; else e->held = t->next;
+    if (t->next) t->next->prev = t->prev; else e->held_tail = t->prev;
+    t->held = 0;
+    e->activity = 1;   /* the caller steps again at once: libcurl starts it on its next call */
+    if (engine_put(e, t) != 0) {
+      t->next = t->prev = NULL;
+      t->running = 0;
+      e->nactive--;
+      vn_transfer_finish(t, CURLE_OUT_OF_MEMORY);
+      e->activity = 1;
+    }
+  }
+}
+
+void vn_engine_connected(vn_transfer *t) {
+  vn_origin *o = t->eng ? origin_of(t->eng, t) : NULL;
+  if (t->connected) return;
+  t->connected = 1;
+  if (o && o->connecting > 0) o->connecting--;
+}
+
+void vn_engine_learn(vn_transfer *t, long version) {
+  vn_origin *o = t->eng ? origin_of(t->eng, t) : NULL;
+  if (!o || version == 0) return;
+  o->kind = version >= CURL_HTTP_VERSION_2_0 ? ORIGIN_MULTIPLEX : ORIGIN_SERIAL;
 }
 
 void vn_engine_remove(vn_transfer *t) {
   vn_engine *e = t->eng;
   if (!t->running || !e) return;
-  curl_multi_remove_handle(e->multi, t->easy);
-  if (t->prev) t->prev->next = t->next; else e->active = t->next;
-  if (t->next) t->next->prev = t->prev;
+  if (t->held) {
+    if (t->prev) t->prev->next = t->next; else e->held = t->next;
+    if (t->next) t->next->prev = t->prev; else e->held_tail = t->prev;
+    t->held = 0;
+  } else {
+    vn_origin *o = origin_of(e, t);
+    curl_multi_remove_handle(e->multi, t->easy);
+    if (t->prev) t->prev->next = t->next; else e->active = t->next;
+    if (t->next) t->next->prev = t->prev;
+    if (o) {
+      o->inflight--;
+      if (!t->connected && o->connecting > 0) o->connecting--;
+    }
+  }
   t->next = t->prev = NULL;
   t->running = 0;
   e->nactive--;
@@ -96,7 +207,8 @@ void vn_engine_give(vn_engine *e, CURL *c, int reset, int shared) {
   e->pool[e->npool++] = c;
 }
 
-/* Ends the transfers libcurl has finished. */
+
+/* Ends the transfers libcurl has finished, then starts the held ones that may go on. */
 static void engine_collect(vn_engine *e) {
   CURLMsg *m;
   int left;
@@ -109,6 +221,7 @@ static void engine_collect(vn_engine *e) {
       e->activity = 1;
     }
   }
+  if (e->held) engine_release(e);
 }
 
 /* Ends the transfers silent for longer than their idle timeout (libcurl has no such option; its
@@ -156,9 +269,9 @@ vn_engine *vn_engine_get(lua_State *L) {
   e->multi = curl_multi_init();
   if (!e->multi) luaL_error(L, "venice: cannot create a libcurl multi handle");
   curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)VN_MAX_CONNECTIONS);
-  /* HTTP/2: many streams on one connection (libcurl's default cap is 100; the server's own limit,
-   * from its settings, still applies) */
-  curl_multi_setopt(e->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+  /* HTTP/2: up to this many streams on one connection (libcurl's default; the server's own limit,
+   * from its settings, applies too) */
+  curl_multi_setopt(e->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)STREAMS_PER_CONNECTION);
   /* The multi handle pools the connections of every client of the state; TLS sessions live per
    * easy handle unless shared, so a share handle keeps them (and the DNS cache) for all: a new
    * connection to a host already seen resumes its TLS session instead of a full handshake. No
@@ -179,6 +292,11 @@ static int l_engine_gc(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, e->hook_ref);   /* no calls into Lua while the state closes */
   e->hook_ref = LUA_NOREF;
   e->L = NULL;
+  while (e->held) {
+    vn_transfer *t = e->held;
+    vn_engine_remove(t);
+    t->eng = NULL;
+  }
   while (e->active) {   /* detach what is still running: those transfers are being collected too */
     vn_transfer *t = e->active;
     vn_engine_remove(t);

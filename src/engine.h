@@ -16,6 +16,19 @@
 
 typedef struct vn_transfer vn_transfer;
 
+/* What the engine knows of one origin (scheme://host:port) for holding back a burst of transfers
+ * (see vn_engine_add). */
+#define VN_ORIGINS 16
+#define VN_ORIGIN_KEY 160
+enum { ORIGIN_UNKNOWN, ORIGIN_SERIAL, ORIGIN_MULTIPLEX };
+typedef struct vn_origin {
+  char key[VN_ORIGIN_KEY];
+  int inflight;                       /* its transfers on the multi handle */
+  int connecting;                     /* of those, the ones without a connection yet */
+  int kind;                           /* ORIGIN_*: learned from the responses */
+  unsigned long used;                 /* for reusing the least recently used slot */
+} vn_origin;
+
 typedef struct vn_engine {
   CURLM *multi;
   CURLSH *share;                      /* TLS sessions and DNS, for every transfer of the state */
@@ -23,7 +36,10 @@ typedef struct vn_engine {
   unsigned char pool_shared[POOL_MAX];  /* 1: the handle holds the options every transfer shares */
   int npool;
   vn_transfer *active;                /* transfers on the multi handle */
-  int nactive;
+  int nactive;                        /* those and the held ones */
+  vn_transfer *held, *held_tail;      /* started, waiting for a connection to be made first */
+  vn_origin origins[VN_ORIGINS];
+  unsigned long origin_clock;
   int activity;                       /* set by callbacks: something arrived since the last step */
   lua_State *L;                       /* the state of the C call in progress, for the loop hook */
   int hook_ref;                       /* Lua function(kind, a, b) told of libcurl's sockets and timer */
@@ -45,6 +61,9 @@ struct vn_transfer {
   curl_mime *mime;
   int anchor_ref;                /* table of what libcurl reads while the transfer lives (body, files) */
   int running, done, closed;
+  int held;                      /* running, but waiting in the engine's queue (not on the multi) */
+  int origin;                    /* 1 + its slot in the engine's origins, 0 for none */
+  int connected;                 /* libcurl had a connection for it (the pre-request callback ran) */
   int ready;                     /* every option is set: the handle may be pooled without a reset */
   int shared;                    /* the handle holds the options every transfer shares */
   int unusual;                   /* set an option beyond the usual ones: reset before reuse */
@@ -85,8 +104,13 @@ VN_HIDDEN vn_engine *vn_engine_get(lua_State *L);
 VN_HIDDEN CURL *vn_engine_take(vn_engine *e, int *shared);
 /* Back to the pool (reset first when reset is set), or cleaned up when the pool is full. */
 VN_HIDDEN void vn_engine_give(vn_engine *e, CURL *c, int reset, int shared);
-/* Puts t on the multi handle; 0 on success. */
-VN_HIDDEN int vn_engine_add(vn_engine *e, vn_transfer *t);
+/* Puts t on the multi handle, or holds it back a moment (see engine.c); 0 on success. url is
+ * the transfer's, for its origin. */
+VN_HIDDEN int vn_engine_add(vn_engine *e, vn_transfer *t, const char *url);
+/* t has a connection (called from the pre-request callback). */
+VN_HIDDEN void vn_engine_connected(vn_transfer *t);
+/* t's response headers came over HTTP version `version` (CURL_HTTP_VERSION_*). */
+VN_HIDDEN void vn_engine_learn(vn_transfer *t, long version);
 /* Takes t off the multi handle (when it is on it). */
 VN_HIDDEN void vn_engine_remove(vn_transfer *t);
 /* Registers the engine's functions (step, now, set_loop_hook, socket_action) into the module at top. */

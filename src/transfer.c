@@ -203,7 +203,12 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r')) n--;
   if (n == 0) {   /* the blank line ending a header block */
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
-    if (t->status >= 200) t->headers_done = 1;
+    if (t->status >= 200) {
+      long version = 0;
+      t->headers_done = 1;
+      curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
+      vn_engine_learn(t, version);
+    }
     return size * nmemb;
   }
   if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a new response (after 1xx): forget the last */
@@ -241,6 +246,7 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
   (void)local_ip;
   (void)primary_port;
   (void)local_port;
+  vn_engine_connected(t);
   if (++t->sends > 1) {
     t->sends = 1;
     t->failure = FAIL_RESEND;
@@ -677,7 +683,7 @@ static int l_request(lua_State *L) {
   set_body_and_method(L, t, method);
   t->ready = 1;
   t->started = t->last_activity = vn_now();
-  if (vn_engine_add(e, t) != 0) return setup_error(L, t, "cannot start a transfer");
+  if (vn_engine_add(e, t, url) != 0) return setup_error(L, t, "cannot start a transfer");
   return 1;
 }
 
