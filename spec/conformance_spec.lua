@@ -96,7 +96,7 @@ local CALLS = {
     { params = { image = PNG, scale = 4, creativity = 0.3 } },
     { params = { image = { data = PNG, filename = "in.png", type = "image/png" }, scale = 2.5 } },
     { params = { image = B64, scale = 2 } },
-    { params = { image = { path = PNG_PATH } }, opts = { encoding = "json" } },
+    { params = { image = venice.file(PNG_PATH) }, opts = { encoding = "json" } },
   },
   ["images.edit"] = {
     { params = { image = PNG, prompt = "make it blue" } },
