@@ -146,7 +146,7 @@ describe("bin/venice", function()
     it("0 and each command's own help for <command> --help, with its options and an example", function()
       local OWN = {
         chat = { "--system", "--max-tokens" }, image = { "--negative", "--binary", "--variants" },
-        speech = { "--voice", "--speed" }, models = { "--type" }, keys = {}, balance = {}, tee = { "--full" },
+        speech = { "--voice", "--speed" }, models = { "--type" }, keys = {}, balance = {}, tee = { "--full", "--pccs" },
       }
       local seen = {}
       for command, options in pairs(OWN) do

@@ -312,21 +312,21 @@ for name, shape in pairs(CAPTURES) do
       end
     end)
 
-    it("skips the TCB status without collateral, and says so; require_tcb refuses that", function()
+    it("fails closed without collateral; collateral = false skips the TCB status and says so", function()
       local c = capture(name)
       local o = opts(c, "full")
       o.collateral = nil
+      local check, err = failed(c.att, o)
+      assert.equal("collateral", check)
+      assert.matches("baseline", err.message)
+      o.collateral = false
       local r = V.verify(c.att, o)
       assert.is_true(r.ok)
       assert.equal("not checked", r.tcb_status)
       local last = r.checks[#r.checks]
       assert.equal("collateral", last.name)
       assert.is_true(last.skipped)
-      assert.matches("no collateral given", last.detail)
-      o.require_tcb = true
-      local check, err = failed(c.att, o)
-      assert.equal("collateral", check)
-      assert.matches("baseline", err.message)
+      assert.matches("collateral = false", last.detail)
     end)
 
     it("fails closed with a collateral item missing", function()

@@ -1431,7 +1431,6 @@ function ConversationModule.estimate(message) end
 ---@field root_ca? string PEM of another root than the pinned Intel SGX Root CA (tests)
 ---@field allow_tcb? string[] TCB statuses accepted besides UpToDate and SWHardeningNeeded
 ---@field measurements? table<string, string> reference hex values: mrtd, rtmr0..rtmr3, mrconfigid, ...
----@field require_tcb? boolean at full level, fail instead of skipping the TCB status without collateral
 ---@field client? venice.Client to fetch the collateral when none is given
 ---@field pccs_url? string where to fetch it (default Intel's PCS)
 

@@ -12,9 +12,9 @@
 --   measurements when opts.measurements gives reference values
 -- full, in addition: quote_signature, root_ca, pck_chain, qe_report_signature, qe_report_data, then
 --   with Intel's collateral: collateral, pck_certificate, tcb_info, qe_identity, pck_revocation (when
---   the collateral has CRLs), tdx_module, tcb_status. Without collateral (or collateral = false) these
---   are skipped, and the report says so: a skipped "collateral" check and tcb_status = "not checked";
---   require_tcb = true makes the missing collateral fail the "collateral" check instead.
+--   the collateral has CRLs), tdx_module, tcb_status. No collateral (none given, none fetched) fails the
+--   "collateral" check; only an explicit collateral = false skips these, and the report says so: a
+--   skipped "collateral" check and tcb_status = "not checked".
 local core = require "venice.core"
 
 local M = {}
@@ -358,9 +358,6 @@ local function check_opts(opts)
       end
     end
   end
-  if opts.require_tcb ~= nil and type(opts.require_tcb) ~= "boolean" then
-    error(verror("ValidationError", "'require_tcb' must be a boolean", { param = "require_tcb" }), 3)
-  end
   if opts.allow_tcb ~= nil and type(opts.allow_tcb) ~= "table" then
     error(verror("ValidationError", "'allow_tcb' must be a list of TCB statuses", { param = "allow_tcb" }), 3)
   end
@@ -472,12 +469,10 @@ function M.verify(att, opts)
     local fetched, ferr = M.fetch_collateral(opts.client, att, { pccs_url = opts.pccs_url })
     col, fetch_err = fetched, ferr
   end
-  if col == false or (col == nil and not fetch_err and not opts.require_tcb) then
-    -- no collateral: no TCB status (recorded as skipped, never as verified; require_tcb refuses this)
+  if col == false then
+    -- skipped on request only: no TCB status (recorded as skipped, never as verified)
     r.checks[#r.checks + 1] = { name = "collateral", ok = true, skipped = true,
-      detail = "not checked: " .. (col == false and "collateral = false" or "no collateral given (pass "
-        .. "opts.collateral or opts.pccs_url to check it)") .. "; TCB info, QE identity, TCB status and "
-        .. "revocation skipped" }
+      detail = "not checked: collateral = false; TCB info, QE identity, TCB status and revocation skipped" }
     r.tcb_status = "not checked"
     r.ok = true
     return r
@@ -493,7 +488,8 @@ function M.verify(att, opts)
     .. tostring(fetch_err.message or fetch_err) .. "; pass opts.collateral or another opts.pccs_url")
     or col == nil and ("level \"full\" needs Intel's collateral for the "
     .. "TCB status: pass opts.collateral (TCB info and QE identity from Intel's PCS or a PCCS), or opts.client "
-    .. "(and opts.pccs_url) to fetch it, or verify at level \"baseline\"")
+    .. "(and opts.pccs_url) to fetch it, collateral = false to skip the TCB status, or verify at level "
+    .. "\"baseline\"")
     or "the collateral's pck_certificate_chain is not the quote's: it was fetched for another platform")
 
   local pck = core.x509_info(certs[1])
