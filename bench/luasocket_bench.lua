@@ -8,7 +8,22 @@
 --
 -- Prints one line of key=value pairs; seconds is the wall time of the work alone.
 
+-- Over HTTPS (luasec's ssl.https, as users call it): BENCH_CA names the CA file. BENCH_NODELAY=1
+-- sets TCP_NODELAY on every socket (luasocket never does: each POST then waits on a delayed ACK).
+local socket = require "socket"
+if os.getenv("BENCH_NODELAY") == "1" then
+  -- a socket.tcp() has no descriptor before it connects: the option goes on once connected
+  local methods = getmetatable(socket.tcp()).__index
+  local connect = methods.connect
+  methods.connect = function(self, ...)
+    local ok, err = connect(self, ...)
+    if ok then assert(self:setoption("tcp-nodelay", true)) end
+    return ok, err
+  end
+end
 local http = require "socket.http"
+local CA = os.getenv("BENCH_CA")
+local https = CA and CA ~= "" and require "ssl.https"
 local ltn12 = require "ltn12"
 local cjson = require "cjson"
 local gettime = require("socket").gettime
@@ -17,10 +32,12 @@ local mode = arg[1]
 local REQUEST = { model = "llama-3.3-70b", messages = { { role = "user", content = "Hello!" } } }
 
 local function post(url, body, sink)
-  local ok, status = http.request {
+  local ok, status = (https and url:match("^https:") and https or http).request {
     url = url, method = "POST", sink = sink, source = ltn12.source.string(body),
     headers = { ["content-type"] = "application/json", ["content-length"] = tostring(#body),
       ["authorization"] = "Bearer bench-key", ["accept"] = "application/json" },
+    cafile = https and CA or nil, verify = https and "peer" or nil, protocol = https and "any" or nil,
+    options = https and { "all", "no_sslv2", "no_sslv3", "no_tlsv1" } or nil,
   }
   if not ok then error("request failed: " .. tostring(status)) end
   if status ~= 200 then error("status " .. tostring(status)) end

@@ -80,12 +80,14 @@ function M.start(o)
   local ev = ("data: %s\n\n"):format(M.CHUNK)
   local h1, h2 = free_port(), free_port()
   local root = (io.popen("id -u"):read("l")) == "0"
-  -- the bodies are literal strings in the configuration (`return` answers any method; the SSE
-  -- body's newlines sit inside the quotes as they are)
-  local sse = (ev:rep(chunks) .. "data: [DONE]\n\n")
+  -- the completion is a literal string in the configuration (`return` answers any method); the
+  -- stream a file, which the static module serves to GETs only: a POST's 405 is turned into the
+  -- same file by error_page (which reissues the request as a GET)
+  write_file(dir .. "/stream.sse", ev:rep(chunks) .. "data: [DONE]\n\n")
   local locations = table.concat({
-    "    location ~ ^/s/.*/chat/completions$ { default_type text/event-stream;",
-    "      return 200 '" .. sse .. "'; }",
+    "    location ~ ^/s/.*/chat/completions$ { default_type text/event-stream; root " .. dir .. ";",
+    "      try_files /stream.sse =404; error_page 405 =200 $uri; }",
+    "    location = /stream.sse { default_type text/event-stream; root " .. dir .. "; }",
     "    location ~ /chat/completions$ { default_type application/json;",
     "      return 200 '" .. M.COMPLETION .. "'; }",
     o.upstream and ("    location ^~ /up/ { proxy_pass http://" .. o.upstream .. "/; proxy_buffering off; }") or "",

@@ -3,7 +3,11 @@
 --   lua5.4 bench/venice_bench.lua seq N BASE_URL             N chat completions, one after another
 --   lua5.4 bench/venice_bench.lua stream BASE_URL WARM_URL   one stream, read through the iterator
 --   lua5.4 bench/venice_bench.lua concurrent K BASE_URL      K streams at once (venice.spawn + run)
+--   lua5.4 bench/venice_bench.lua first N BASE_URL           time to a stream's first chunk (N = 0:
+--                                                            fresh client; else median of N, warm)
 --   lua5.4 bench/venice_bench.lua require                    the time of require "venice"
+--
+-- Over HTTPS, BENCH_CA names the CA file and BENCH_HTTP ("1.1" or "2") the HTTP version.
 --
 -- Prints one line of key=value pairs; seconds is the wall time of the work alone (after one
 -- untimed warm-up request for seq and stream). Needs lua/ on package.path and the built core on
@@ -49,8 +53,11 @@ local now = require("venice.core").now
 local MESSAGES = { { role = "user", content = "Hello!" } }
 local MODEL = "llama-3.3-70b"
 
+-- Over HTTPS: BENCH_CA names the CA file, BENCH_HTTP ("1.1" or "2") forces an HTTP version.
+local CA, HTTP = os.getenv("BENCH_CA"), os.getenv("BENCH_HTTP")
 local function client(base)
-  return venice.new { api_key = "bench-key", base_url = base, max_retries = 0 }
+  return venice.new { api_key = "bench-key", base_url = base, max_retries = 0,
+    ca_file = CA ~= "" and CA or nil, http_version = HTTP ~= "" and HTTP or nil }
 end
 
 if mode == "seq" then
@@ -118,6 +125,22 @@ elseif mode == "concurrent" then
   out { seconds = s, cpu_seconds = cpu, streams = k, chunks = chunks, max_open = max_open,
     rss_per_stream_kib = (rss_open - rss0) / k, lua_per_stream_kib = (lua_open - lua0) / k,
     peak_rss_kib = statm_kib("VmHWM") }
+elseif mode == "first" then
+  -- the time to the first chunk of a stream: n = 0 on a fresh client (the connection and the TLS
+  -- handshake included), else the median of n streams on a warm connection
+  local n, base = tonumber(arg[2]), arg[3]
+  local stream = client(base).chat.completions.stream
+  local times = {}
+  local c0 = os.clock()
+  if n > 0 then for _ in stream { model = MODEL, messages = MESSAGES } do end end
+  for i = 1, math.max(n, 1) do
+    local t0 = now()
+    local first
+    for _ in stream { model = MODEL, messages = MESSAGES } do first = first or now() end
+    times[i] = first - t0
+  end
+  table.sort(times)
+  out { seconds = times[math.floor(#times / 2) + 1], cpu_seconds = os.clock() - c0, streams = #times }
 else
   io.stderr:write("usage: venice_bench.lua seq N URL | stream URL [WARM_URL] | concurrent K URL | require\n")
   os.exit(2)

@@ -5,7 +5,10 @@
 #                targets of issue 8, then instruction counts under valgrind (which the machine's
 #                load does not change); a few minutes; writes build/bench/results.md too. Not part
 #                of make test. Installs openai-node under bench/node when node and npm are present.
-#   bench-smoke  the same harness with tiny sizes, once: checks that it runs (make test does this)
+#                Then the TLS section (bench/tls_run.lua): nginx with a certificate from a throwaway
+#                CA, HTTP/1.1 and HTTP/2, against raw libcurl, luasocket + luasec, httpx, openai-node
+#                and curl processes, connections and handshakes counted at the server.
+#   bench-smoke  the same harnesses with tiny sizes, once: checks that they run (make test does this)
 #
 # Sizes: BENCH_SEQ, BENCH_CURL, BENCH_CHUNKS, BENCH_STREAMS, BENCH_STREAM_CHUNKS, BENCH_DELAY_MS,
 # BENCH_REPEAT (see bench/run.lua).
@@ -39,6 +42,8 @@ bench-node:
 bench: all bench-bins bench-node
 	@if command -v luajit >/dev/null 2>&1; then $(MAKE) --no-print-directory all LUA_VERSION=jit >/dev/null; fi
 	$(LUA) bench/run.lua --instructions --markdown $(BENCH_DIR)/results.md
+	$(LUA) bench/tls_run.lua --markdown $(BENCH_DIR)/results.md
 
 bench-smoke: all bench-bins
 	$(LUA) bench/run.lua --smoke
+	$(LUA) bench/tls_run.lua --smoke

@@ -5,7 +5,8 @@
 //   node bench/node/bench.mjs concurrent K BASE_URL
 //
 // Prints one line of key=value pairs; seconds is the wall time of the work alone (after one
-// untimed warm-up request for seq and stream).
+// untimed warm-up request for seq and stream). Over HTTPS the CA comes from NODE_EXTRA_CA_CERTS;
+// openai-node (fetch over node's http/https) speaks HTTP/1.1 only.
 import OpenAI from "openai";
 import { performance } from "node:perf_hooks";
 
@@ -53,7 +54,8 @@ if (mode === "seq") {
   const counts = await Promise.all(Array.from({ length: k }, () => readStream(c).then(([n]) => n)));
   const s = (performance.now() - t0) / 1000;
   const chunks = counts.reduce((a, b) => a + b, 0);
-  console.log(`seconds=${s.toFixed(6)} cpu_seconds=${cpuSince(c0).toFixed(6)} streams=${k} chunks=${chunks}`);
+  const rss = Math.round(process.resourceUsage().maxRSS);
+  console.log(`seconds=${s.toFixed(6)} cpu_seconds=${cpuSince(c0).toFixed(6)} streams=${k} chunks=${chunks} peak_rss_kib=${rss}`);
 } else {
   console.error("usage: bench.mjs seq N URL | stream URL [WARM_URL] | concurrent K URL");
   process.exit(2);
