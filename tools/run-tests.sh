@@ -97,6 +97,7 @@ if [ "$mode" = quick ]; then
 else
   check "build-strict-5.4" make --no-print-directory strict LUA_VERSION=5.4
   check "build-luajit" make --no-print-directory all LUA_VERSION=jit
+  check "build-curl-typecheck" make --no-print-directory typecheck-curl
   counted_suite "sse-c-asan-ubsan" make --no-print-directory sse-test
   check "json-c-asan-ubsan" make --no-print-directory json-ctest
   busted_suite "busted-5.4" lua5.4 $BUSTED spec
