@@ -366,6 +366,15 @@ describe("a stream against a hostile server", function()
     end)
   end)
 
+  it("tells a task on Lua 5.1 that waits inside a for loop to use read(), which works", function()
+    assert(os.execute("make -s LUA_VERSION=5.1 >/dev/null"), "cannot build venice.core for Lua 5.1")
+    local p = assert(io.popen(("lua5.1 spec/servers/lua51_task.lua %s/end_chunked 2>&1"):format(server.url)))
+    local out = p:read("*a")
+    p:close()
+    assert.truthy(out:find("for=cannot_yield venice: Error: on Lua 5.1 a task cannot wait", 1, true), out)
+    assert.truthy(out:find("read=3", 1, true), out)
+  end)
+
   --{==================== the object ====================
 
   it("is a venice.Stream with its own method table and no finalizer", function()

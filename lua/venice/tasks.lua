@@ -144,11 +144,32 @@ function M.spawn(fn, ...)
   return task
 end
 
+-- PUC Lua 5.1 cannot yield from a for loop's iterator (`for chunk in stream`) or through a C
+-- function (pcall). Rather than the interpreter's "attempt to yield across metamethod/C-call
+-- boundary" (or blocking every other task), a task waiting there gets an error that says what to
+-- do. LuaJIT and Lua 5.2+ yield there.
+local function check_yield() end
+if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+  local getinfo = debug.getinfo
+  check_yield = function()
+    for level = 3, 250 do
+      local info = getinfo(level, "nS")
+      if not info then return end
+      if info.what == "C" or info.name == "(for generator)" then
+        error(core.error("Error", { code = "cannot_yield", message = "on Lua 5.1 a task cannot wait "
+          .. "inside a for loop's iterator or a pcall: read a stream with stream:read() in a while loop "
+          .. "(or collect(), on_chunk)" }), 0)
+      end
+    end
+  end
+end
+
 --- Waits until the transfer is ready for `what`: yields inside a task, blocks outside.
 function M.await(t, what)
   if t:ready(what) then return end
   local task = M.current()
   if task then
+    check_yield()
     coroutine.yield(WAIT, t, what)
   else
     while not t:ready(what) do driver.step(1000) end
@@ -159,6 +180,7 @@ end
 function M.sleep(seconds)
   local deadline = core.now() + seconds
   if M.current() then
+    check_yield()
     coroutine.yield(SLEEP, deadline)
     return
   end
