@@ -36,6 +36,9 @@ def serve(c):
             else:
                 count["requests"] += 1
                 body = b"{}"
+                if b"latin-1 please" in rest[:n]:
+                    body = (b'{"choices":[{"index":0,"message":{"role":"assistant",'
+                            b'"content":"caf\xe9 \xed\xa0\x80 ok"},"finish_reason":"stop"}]}')
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                       b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     c.close()
@@ -170,6 +173,23 @@ describe("JSON strings are valid UTF-8", function()
       assert.equal(reqs0 + 1, reqs2)
     end)
 
+    it("text from the server that is not UTF-8 arrives with U+FFFD and can be sent back", function()
+      local c = client()
+      local msgs = { { role = "user", content = "latin-1 please" } }
+      local res, err = c.chat.completions.create { model = "m", messages = msgs }
+      assert.is_nil(err)
+      local reply = res.choices[1].message
+      assert.equal("caf\239\191\189 \239\191\189\239\191\189\239\191\189 ok", reply.content)
+      local _, reqs0 = counts()
+      msgs[#msgs + 1] = reply
+      msgs[#msgs + 1] = { role = "user", content = "thanks" }
+      res, err = c.chat.completions.create { model = "m", messages = msgs }
+      assert.is_nil(err)
+      assert.is_table(res)
+      local _, reqs = counts()
+      assert.equal(reqs0 + 1, reqs)
+    end)
+
     it("a bad JSON field of a multipart request names the field's path", function()
       local c = client()
       local _, reqs0 = counts()
@@ -182,5 +202,89 @@ describe("JSON strings are valid UTF-8", function()
       local _, reqs = counts()
       assert.equal(reqs0, reqs)
     end)
+  end)
+end)
+
+-- Decoding replaces each ill-formed UTF-8 subpart with U+FFFD, checked against Python's
+-- bytes.decode("utf-8", errors="replace") (the same maximal-subpart rule as WHATWG's decoder).
+describe("venice.json.decode with bytes that are not UTF-8", function()
+  local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+  local function unhex(h) return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)) end
+
+  -- One Python process decodes every input (hex lines in, hex lines out).
+  local function python_decode(inputs)
+    local inpath, outpath = os.tmpname(), os.tmpname()
+    local f = assert(io.open(inpath, "w"))
+    for _, s in ipairs(inputs) do f:write(hex(s), "\n") end
+    f:close()
+    local script = os.tmpname()
+    f = assert(io.open(script, "w"))
+    f:write("import sys\n",
+      "for line in open(sys.argv[1]):\n",
+      "    print(bytes.fromhex(line.strip()).decode('utf-8', errors='replace').encode('utf-8').hex())\n")
+    f:close()
+    local ok = os.execute(("/usr/bin/python3 %s %s > %s"):format(script, inpath, outpath))
+    os.remove(script)
+    assert.truthy(ok, "/usr/bin/python3 did not run")
+    local out = {}
+    for line in io.lines(outpath) do out[#out + 1] = unhex(line) end
+    os.remove(inpath)
+    os.remove(outpath)
+    assert.equal(#inputs, #out)
+    return out
+  end
+
+  local tricky = {
+    "plain", "caf\195\169", "\240\159\152\128", "\244\143\191\191", "\239\191\191",    -- valid
+    "\128", "\191", "\128\128\128", "a\191b",                                          -- lone continuations
+    "\192\128", "\193\191", "\224\128\128", "\224\159\191", "\240\128\128\128",        -- overlong
+    "\240\143\191\191", "\237\160\128", "\237\191\191", "\237\160\128\237\176\128",    -- overlong, surrogates
+    "\244\144\128\128", "\245\128\128\128", "\247\191\191\191", "\248\136\128\128\128", -- above U+10FFFF
+    "\252\132\128\128\128\128", "\254", "\255", "\254\255",
+    "\226\130", "abc\226", "\240\159\152", "\240\159", "\240", "\195", "\195(",        -- truncated
+    "\226(\161", "\226\130(", "\240\159(\128", "\240\159\152(", "\225\128\226\240\145\146\241\191A",
+    "\195\169\255\195\169", "x\240\144\128", "\244\143\191", "\244\144", "\224\160",
+    "\237\159\191", "\237\160", "\238\128\128", "\239\191\190\191",
+  }
+
+  it("matches Python on a table of tricky inputs, in plain and escaped strings and in keys", function()
+    local want = python_decode(tricky)
+    for i, s in ipairs(tricky) do
+      local label = ("input %q"):format(s)
+      assert.equal(hex(want[i]), hex(assert(venice.json.decode('"' .. s .. '"'))), label)
+      -- the escaped path: an escape before and after the bytes
+      assert.equal(hex("\n" .. want[i] .. "\t"), hex(assert(venice.json.decode('"\\n' .. s .. '\\t"'))), label)
+      local t = assert(venice.json.decode('{"' .. s .. '":["' .. s .. '"]}'))
+      local k, v = next(t)
+      assert.equal(hex(want[i]), hex(k), label)
+      assert.equal(hex(want[i]), hex(v[1]), label)
+      -- what comes out encodes again
+      assert.is_string(venice.json.encode(t), label)
+    end
+  end)
+
+  it("matches Python on random byte strings", function()
+    math.randomseed(20261204)
+    local alphabet = { 0x41, 0x7e, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0,
+      0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xf8, 0xfe, 0xff }
+    local inputs = {}
+    for i = 1, 3000 do
+      local b = {}
+      for j = 1, math.random(1, 12) do b[j] = string.char(alphabet[math.random(#alphabet)]) end
+      inputs[i] = table.concat(b)
+    end
+    local want = python_decode(inputs)
+    for i, s in ipairs(inputs) do
+      assert.equal(hex(want[i]), hex(assert(venice.json.decode('"' .. s .. '"'))), ("input %q"):format(s))
+      assert.equal(hex(want[i] .. "/"), hex(assert(venice.json.decode('"' .. s .. '\\/"'))), ("input %q"):format(s))
+    end
+  end)
+
+  it("a long string with one bad byte keeps all the rest", function()
+    local s = string.rep("\226\130\172", 5000) .. "\255" .. string.rep("x", 5000)
+    local out = assert(venice.json.decode('"' .. s .. '"'))
+    assert.equal(string.rep("\226\130\172", 5000) .. "\239\191\189" .. string.rep("x", 5000), out)
+    out = assert(venice.json.decode('"' .. string.rep("\255", 10000) .. '"'))
+    assert.equal(string.rep("\239\191\189", 10000), out)
   end)
 end)

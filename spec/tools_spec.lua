@@ -161,6 +161,15 @@ describe("chat.run", function()
     assert.same({ error = "no such city" }, venice.json.decode(res.messages[3].content))
   end)
 
+  it("sends an error message that is not UTF-8 with U+FFFD in place of the bad bytes", function()
+    local res, err = client.chat.run { model = "m", messages = user("call get_weather"),
+      tools = { get_weather = { fn = function() error("caf\233 \"closed\"\n\0\255", 0) end } } }
+    assert.is_nil(err)
+    assert.is_string(res.messages[3].content)
+    assert.same({ error = "caf\239\191\189 \"closed\"\n\0\239\191\189" },
+      venice.json.decode(res.messages[3].content))
+  end)
+
   it("gives the model an error result for malformed arguments, without calling the tool", function()
     mock.fault("/chat/completions", canned(tool_call_message("get_weather", '{"city": "Par')))
     local called = false

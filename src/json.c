@@ -27,20 +27,11 @@ static const char box_mt_key = 0;
 
 #define JSON_NULL ((void *)&null_tag)
 
-/* 1 for bytes that end a plain run inside a string: control chars, '"', '\\'.
- * The decoder stops there, and the encoder escapes exactly this set. */
 #define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+/* 1 for bytes that end a plain run inside a string: control chars, '"', '\\'
+ * (the set the encoder escapes); 2 for every byte >= 0x80, where a UTF-8
+ * sequence is checked. A run of ASCII costs one table look-up a byte. */
 static const unsigned char str_stop[256] = {
-  R16(1), R16(1),                                 /* 0x00-0x1f */
-  0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20-0x2f: '"' */
-  R16(0), R16(0),                                 /* 0x30-0x4f */
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50-0x5f: '\\' */
-  R16(0), R16(0), R16(0), R16(0), R16(0),         /* 0x60-0xaf */
-  R16(0), R16(0), R16(0), R16(0), R16(0)          /* 0xb0-0xff */
-};
-/* The encoder's stop set: str_stop plus every byte >= 0x80 (2), where a
- * UTF-8 sequence is checked. A run of ASCII costs what it did before. */
-static const unsigned char enc_stop[256] = {
   R16(1), R16(1),                                 /* 0x00-0x1f */
   0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20-0x2f: '"' */
   R16(0), R16(0),                                 /* 0x30-0x4f */
@@ -156,34 +147,108 @@ static unsigned char *put_utf8(unsigned char *o, unsigned cp) {
   return o;
 }
 
-/* Slow path of a string with escapes; s is its first byte, p its first '\\'.
- * The output is never longer than the escaped text (\uXXXX is 6 bytes and
- * yields at most 3, a surrogate pair 12 for 4), so one buffer of that size. */
-static int dec_string_escaped(decoder *d, const unsigned char *s, const unsigned char *p) {
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. *p >= 0x80. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0];
+  size_t left = (size_t)(end - p);
+  unsigned lo = 0x80, hi = 0xBF;
+  size_t n, i;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+  } else return 0;
+  if (left < n || p[1] < lo || p[1] > hi) return 0;
+  for (i = 2; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+/* Length of the maximal subpart of an ill-formed sequence at p (WHATWG
+ * Encoding, Unicode 3.9 D93b): the longest start of a well-formed sequence
+ * found there, or 1 when *p cannot start one. The decoder replaces each
+ * such subpart with one U+FFFD. */
+static size_t utf8_bad(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0];
+  size_t left = (size_t)(end - p);
+  unsigned lo = 0x80, hi = 0xBF;
+  size_t n, i;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+  } else return 1;
+  if (left < 2 || p[1] < lo || p[1] > hi) return 1;
+  for (i = 2; i < n && i < left; i++)
+    if ((p[i] & 0xC0) != 0x80) break;
+  return i;
+}
+
+/* Slow path of a string with an escape or ill-formed UTF-8; s is its first
+ * byte, p the first such place (the bytes before it are plain and well
+ * formed). Each ill-formed subpart becomes U+FFFD, as a UTF-8 decoder with
+ * replacement does. A first scan finds the closing quote and a bound on the
+ * output: an escape never yields more than its text (\uXXXX is 6 bytes and
+ * yields at most 3, a surrogate pair 12 for 4), a subpart at most 3 bytes. */
+static int dec_string_slow(decoder *d, const unsigned char *s, const unsigned char *p) {
   const unsigned char *end = d->end, *q = p;
   unsigned char *buf, *o;
+  size_t need = (size_t)(p - s);
   while (q < end) {
     unsigned c = *q;
     if (c == '"') break;
     if (c == '\\') {
       if (end - q < 2) { q = end; break; }
       q += 2;
+      need += 2;
     } else if (c < 0x20) {
       return dec_error(d, q, "control character in string");
-    } else {
+    } else if (c < 0x80) {
       q++;
+      need++;
+    } else {
+      size_t k = utf8_seq(q, end);
+      if (k) {
+        need += k;
+      } else {
+        k = utf8_bad(q, end);
+        need += 3;
+      }
+      q += k;
     }
   }
   if (q >= end) return dec_error(d, s - 1, "unterminated string");
-  buf = dec_scratch(d, (size_t)(q - s));
+  buf = dec_scratch(d, need);
   memcpy(buf, s, (size_t)(p - s));
   o = buf + (p - s);
   while (p < q) {
     if (*p != '\\') {
       const unsigned char *r = p;
-      while (p < q && *p != '\\') p++;
+      size_t k;
+      while (p < q && !str_stop[*p]) p++;
       memcpy(o, r, (size_t)(p - r));
       o += p - r;
+      if (p == q || *p < 0x80) continue;
+      k = utf8_seq(p, end);
+      if (k) {
+        memcpy(o, p, k);
+        o += k;
+        p += k;
+      } else {
+        p += utf8_bad(p, end);
+        o = put_utf8(o, 0xFFFD);
+      }
       continue;
     }
     /* the scan above guarantees p[1] lies before q */
@@ -224,26 +289,49 @@ static int dec_string_escaped(decoder *d, const unsigned char *s, const unsigned
   return 1;
 }
 
-/* d->p is at the opening quote. */
+/* d->p is at the opening quote. A string of plain, well-formed text is
+ * pushed straight from the input; anything else takes the slow path. */
 static int dec_string(decoder *d) {
   const unsigned char *s = d->p + 1, *p = s, *end = d->end;
-  while (end - p >= 4) {
-    if (str_stop[p[0]]) goto stop;
-    if (str_stop[p[1]]) { p += 1; goto stop; }
-    if (str_stop[p[2]]) { p += 2; goto stop; }
-    if (str_stop[p[3]]) { p += 3; goto stop; }
-    p += 4;
+  for (;;) {
+    size_t k;
+    while (end - p >= 4) {
+      if (str_stop[p[0]]) goto stop;
+      if (str_stop[p[1]]) { p += 1; goto stop; }
+      if (str_stop[p[2]]) { p += 2; goto stop; }
+      if (str_stop[p[3]]) { p += 3; goto stop; }
+      p += 4;
+    }
+    while (p < end && !str_stop[*p]) p++;
+  stop:
+    if (p >= end) return dec_error(d, d->p, "unterminated string");
+    if (*p < 0x80) break;
+    /* text with non-ASCII letters: check each sequence and the ASCII
+     * between them in one loop until a byte that stops the string */
+    while (p < end) {
+      unsigned c = *p;
+      if (c < 0x80) {
+        if (str_stop[c]) goto stop;
+        p++;
+      } else if (c >= 0xC2 && c <= 0xDF && end - p >= 2 && (p[1] & 0xC0) == 0x80) {
+        p += 2;
+      } else if (c >= 0xE1 && c <= 0xEF && c != 0xED && end - p >= 3 &&
+                 (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+        p += 3;
+      } else {
+        k = utf8_seq(p, end);
+        if (!k) return dec_string_slow(d, s, p);
+        p += k;
+      }
+    }
   }
-  while (p < end && !str_stop[*p]) p++;
-stop:
-  if (p >= end) return dec_error(d, d->p, "unterminated string");
   if (*p == '"') {
     lua_pushlstring(d->L, (const char *)s, (size_t)(p - s));
     d->p = p + 1;
     return 1;
   }
   if (*p < 0x20) return dec_error(d, p, "control character in string");
-  return dec_string_escaped(d, s, p);
+  return dec_string_slow(d, s, p);
 }
 
 /* Exact powers of ten for the fast float path. */
@@ -685,29 +773,6 @@ static int enc_char(encoder *e, char c) {
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0. *p >= 0x80. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
-  unsigned c = p[0];
-  size_t left = (size_t)(end - p);
-  unsigned lo = 0x80, hi = 0xBF;
-  size_t n, i;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
-  } else return 0;
-  if (left < n || p[1] < lo || p[1] > hi) return 0;
-  for (i = 2; i < n; i++)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  return n;
-}
-
 static int enc_bad_utf8(encoder *e, const char *str, const unsigned char *at) {
   if (e->errlen)
     snprintf(e->err, e->errlen, "%s is not valid UTF-8 (byte 0x%02x at offset %lu)",
@@ -726,7 +791,7 @@ static int enc_string(encoder *e, const char *str, size_t n) {
     unsigned c;
     for (;;) {
       size_t k;
-      while (p < end && !enc_stop[*p]) p++;
+      while (p < end && !str_stop[*p]) p++;
       if (p == end || *p < 0x80) break;
       k = utf8_seq(p, end);
       if (!k) return enc_bad_utf8(e, str, p);

@@ -79,8 +79,15 @@ local function protected(fn, ...)
   return (table.unpack or unpack)(r)
 end
 
+-- The text with each byte sequence that is not UTF-8 replaced by U+FFFD, as the JSON decoder
+-- does with a server's text: the bytes JSON escapes are written as \u escapes and decoded back.
+local function valid_utf8(s)
+  local quoted = s:gsub('[%z\1-\31"\\]', function(c) return ("\\u%04x"):format(c:byte()) end)
+  return json_decode('"' .. quoted .. '"')
+end
+
 local function error_content(message)
-  return json_encode({ error = message })
+  return json_encode({ error = message }) or json_encode({ error = valid_utf8(tostring(message)) })
 end
 
 local function message_of(e)
