@@ -336,18 +336,8 @@ function M.mime_parts(spec, params)
     end
   end
   local parts, why, field = upload.parts(spec, params, core.json_encode, null)
+  -- upload.parts has checked every part's name, filename and content type for its header
   if not parts then return nil, verror("ValidationError", why, { param = field }) end
-  for _, p in ipairs(parts) do
-    for _, f in ipairs { "name", "filename", "type" } do
-      local v = p[f]
-      if v ~= nil and (type(v) ~= "string" or v:find("[%z\r\n]")) then
-        local what = f == "type" and "content_type" or f
-        return nil, verror("ValidationError", ("multipart field '%s': %s %s"):format(tostring(p.name), what,
-          type(v) ~= "string" and "must be a string" or "contains CR, LF or NUL"),
-          { param = tostring(p.name), code = "invalid_header" })
-      end
-    end
-  end
   return parts
 end
 local mime_parts = M.mime_parts
