@@ -243,6 +243,11 @@ describe("options", function()
     assert.matches("did you mean 'timeout'", err)
   end)
 
+  it("refuses control characters in proxy settings", function()
+    assert.has_error(function() venice.new { api_key = "k", proxy = "http://p:1\r\nX: y" } end)
+    assert.has_error(function() venice.new { api_key = "k", noproxy = "a, b\n" } end)
+  end)
+
   it("keeps test knobs out of the options", function()
     assert.has_error(function() venice.new { api_key = "k", _backoff_base = 0.1 } end)
     assert.has_error(function() venice.new { api_key = "k", _failure_budget = 1 } end)

@@ -101,6 +101,12 @@ describe("client.request", function()
       assert.is_nil(res)
       assert.equal("ValidationError", err.name)
     end
+    for _, m in ipairs { "GET /x HTTP/1.1\r\nHost: evil\r\n\r\nGET", "PO ST", "", "GET\0" } do
+      local res, err = c.request { method = m, path = "/x" }
+      assert.is_nil(res)
+      assert.equal("ValidationError", err.name)
+      assert.equal("method", err.param)
+    end
     assert.equal(0, #s:requests())
     assert.equal(0, #s2:requests())
   end)

@@ -389,7 +389,7 @@ local RAW_FIELDS = options.extend(options.REQUEST, {
 local function raw_request(client, r, cb)
   if type(r) ~= "table" then error("venice: request: a table is required", 3) end
   options.check(r, RAW_FIELDS, "venice: request", 2)
-  local perr = request.check_path(r.path)
+  local perr = request.check_path(r.path) or (r.method ~= nil and request.check_method(r.method))
   if perr then
     if cb then return async(cb, function() return nil, perr end) end
     return nil, perr
@@ -465,6 +465,13 @@ local function make(opts, from, level)
   o.headers = next(merged) and merged or nil
   local hlist, herr = request.header_list(o.headers, "venice.new: headers")
   if not hlist then error(herr, level) end
+  -- handed to libcurl as they are: no control characters (nor spaces in a URL)
+  if o.proxy and o.proxy:find("[%s%c]") then
+    error("venice.new: proxy must not contain whitespace or control characters", level)
+  end
+  if o.noproxy and o.noproxy:find("%c") then
+    error("venice.new: noproxy must not contain control characters", level)
+  end
   if o.user_agent then
     local err = request.check_header("User-Agent", o.user_agent, "venice.new: user_agent")
     if err then error(err, level) end

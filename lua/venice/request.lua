@@ -192,6 +192,15 @@ function M.path_arg(name, i, v)
 end
 local path_arg = M.path_arg
 
+--- Checks a method given to client.request: an HTTP token (RFC 9110), so that it cannot rewrite
+--- the request line. nil or a ValidationError.
+function M.check_method(method)
+  if type(method) ~= "string" or not method:find(TOKEN) then
+    return verror("ValidationError", ("request: method must be an HTTP token such as \"POST\", got %s"):format(
+      type(method) == "string" and ("%q"):format(method):gsub("\\\n", "\\n") or type(method)), { param = "method" })
+  end
+end
+
 --- Checks a path given to client.request: it starts with "/", has no whitespace or control
 --- characters, and no "." or ".." segment (also percent-encoded). nil or a ValidationError.
 function M.check_path(path)
