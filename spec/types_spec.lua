@@ -6,12 +6,7 @@
 local venice = require "venice"
 local mock = require "spec.helpers.mock"
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local helpers = require "spec.helpers"
 
 --{==================== what types/venice.lua declares ====================
 
@@ -110,7 +105,7 @@ local function declarations(text)
   return classes
 end
 
-local classes = declarations(read_file("types/venice.lua"))
+local classes = declarations(assert(helpers.read_file("types/venice.lua"), "types/venice.lua"))
 
 -- The declared function `name` of class `cname` (or of a parent), and the class of field `name`.
 local function lookup(cname, name, what, seen)
@@ -272,7 +267,7 @@ end
 describe("types/venice.lua", function()
   local client
   setup(function()
-    client = venice.new { api_key = "k", base_url = mock.url(), max_retries = 0, log = function() end }
+    client = helpers.client { log = function() end }
     load_lazy()
   end)
 
