@@ -94,7 +94,7 @@ static void tls_opts(CURL *c) {
   if (ca && *ca) curl_easy_setopt(c, CURLOPT_CAINFO, ca);
   if (v && strcmp(v, "1.1") == 0) curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   if (v && strcmp(v, "2") == 0) curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+  if (ca && *ca) curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);   /* over TLS: ALPN tells at once */
 }
 
 static struct curl_slist *headers(void) {

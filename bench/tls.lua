@@ -54,7 +54,10 @@ local function free_port()
   return tonumber(port)
 end
 
-local function sleep(s) sh("sleep " .. s) end
+local function sleep(s)
+  local ok, socket = pcall(require, "socket")
+  if ok then socket.sleep(s) else sh("sleep " .. s) end
+end
 
 -- A CA and a certificate for 127.0.0.1 / localhost signed by it, in dir: ca.pem, cert.pem, cert.key.
 local function make_certs(dir)
@@ -125,15 +128,26 @@ function M.start(o)
   function srv.url(port, prefix)
     return ("https://127.0.0.1:%d%s/api/v1"):format(port, prefix or "")
   end
+  -- nginx writes a request's line when it has finished with it, a moment after the client has
+  -- the response: the log is read once it has stopped growing for 30 ms
+  local function settled()
+    local s = read_file(srv.log) or ""
+    for _ = 1, 50 do
+      sleep(0.03)
+      local again = read_file(srv.log) or ""
+      if #again == #s then break end
+      s = again
+    end
+    return s
+  end
   -- the access log's length now: counts(mark) looks only at what came after
   function srv.mark()
-    local s = read_file(srv.log) or ""
-    return #s
+    return #settled()
   end
   -- { connections, full, resumed, requests, h2 = requests over HTTP/2, lines } since `mark`:
   -- connections (and their handshakes) new since then; requests on older ones count as requests
   function srv.counts(mark)
-    local all = read_file(srv.log) or ""
+    local all = settled()
     local s = all:sub((mark or 0) + 1)
     local seen, c = {}, { connections = 0, full = 0, resumed = 0, requests = 0, h2 = 0, lines = {} }
     for conn in all:sub(1, mark or 0):gmatch("(%d+) [^\n]*\n") do seen[conn] = true end   -- made before

@@ -447,23 +447,31 @@ static void set_shared(lua_State *L, vn_transfer *t) {
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
   must_set(L, t, curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR");
   if (t->eng->share) curl_easy_setopt(c, CURLOPT_SHARE, t->eng->share);
-  /* a transfer that starts while another's connection to the same host is still being made waits
-   * to learn whether that one multiplexes (HTTP/2) rather than opening one more */
-  curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
   t->shared = 1;
 }
 
 /* The HTTP version asked for: "2" (HTTP/2 over TLS when the server offers it, and over plain
- * http with prior knowledge), "1.1", or absent: HTTP/2 over TLS when offered, else HTTP/1.1. */
-static long http_version_of(lua_State *L, vn_transfer *t) {
+ * http with prior knowledge), "1.1", or absent: HTTP/2 over TLS when offered, else HTTP/1.1.
+ * *wait tells whether the transfer may multiplex: then, starting while another's connection to
+ * the same host is still being made, it waits to learn whether that one multiplexes rather than
+ * open one more (CURLOPT_PIPEWAIT). Over TLS that is known once the handshake is done; over plain
+ * HTTP/1.1 libcurl would learn it only from a whole response, so it never waits there. */
+static long http_version_of(lua_State *L, vn_transfer *t, long *wait) {
   const char *s = opt_string(L, 1, "http_version");
   const char *url = opt_string(L, 1, "url");
   int tls = 0, i;
   for (i = 0; url && i < 6 && url[i] && ("https:"[i] == url[i] || "HTTPS:"[i] == url[i]); i++) {}
   tls = i == 6;
+  *wait = tls;
   if (!s) return CURL_HTTP_VERSION_2TLS;
-  if (strcmp(s, "1.1") == 0) return CURL_HTTP_VERSION_1_1;
-  if (strcmp(s, "2") == 0) return tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  if (strcmp(s, "1.1") == 0) {
+    *wait = 0;
+    return CURL_HTTP_VERSION_1_1;
+  }
+  if (strcmp(s, "2") == 0) {
+    *wait = 1;
+    return tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  }
   setup_error(L, t, "http_version must be \"1.1\" or \"2\"");
   return 0;
 }
@@ -485,7 +493,11 @@ static void set_usual(lua_State *L, vn_transfer *t, const char *url) {
   t->idle_s = opt_seconds(L, t, 1, "idle_timeout");
   v = opt_seconds(L, t, 1, "max_connection_age");
   curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)(v > 0 ? v : VN_MAX_CONNECTION_AGE));
-  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, http_version_of(L, t));
+  {
+    long wait = 0, version = http_version_of(L, t, &wait);
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, version);
+    curl_easy_setopt(c, CURLOPT_PIPEWAIT, wait);
+  }
 }
 
 /* The unusual ones: a handle that had any of them is reset before its next transfer. */
