@@ -25,11 +25,7 @@ local MAX_RESERVE = 4096         -- room kept for the answer, at most
 local BYTES_PER_TOKEN = 3.5      -- an overestimate for English text: trimming errs on the safe side
 local PER_MESSAGE = 4            -- the role and the separators of each message
 
-local function verror(class, message, fields)
-  local f = fields or {}
-  f.message = message
-  return core.error(class, f)
-end
+local verror = require("venice.options").verror
 
 -- The methods of a conversation, apart from its metatable.
 local Conversation = {}

@@ -54,11 +54,7 @@ local function fromhex(h)
   return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end))
 end
 
-local function verror(class, message, fields)
-  local f = fields or {}
-  f.message = message
-  return core.error(class, f)
-end
+local verror = require("venice.options").verror
 
 local function tee_error(check, message, fields)
   local f = fields or {}

@@ -132,11 +132,7 @@ local function strict_chain(pem)
   return nil, "the PEM text is not exactly its certificates (extra or altered bytes)"
 end
 
-local function verror(class, message, fields)
-  local f = fields or {}
-  f.message = message
-  return core.error(class, f)
-end
+local verror = require("venice.options").verror
 
 --{==================== the report ====================
 
