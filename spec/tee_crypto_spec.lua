@@ -362,6 +362,13 @@ describe("the X.509 functions on hostile bytes", function()
     assert.is_false(ok)
     assert.matches("CRL", why)
     assert.is_true(core.x509_verify(chain, root, 1780598249))
+    -- numbers in the lists are read as their strings, which the check keeps until it returns
+    local nums = {}
+    for i = 1, 16 do nums[i] = i * 1.5e300 end
+    ok, why = core.x509_verify(nums, root, 1780598249, { 1.25e300 })
+    assert.is_false(ok)
+    assert.equal("a certificate of the chain is not valid DER", why)
+    assert.has_error(function() core.x509_verify(chain, root, 0 / 0) end)
     local info = core.x509_info(chain[1])
     assert.equal(65, #info.public_key)
     assert.equal(6, #info.sgx.fmspc)

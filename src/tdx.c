@@ -393,29 +393,33 @@ static int l_x509_verify(lua_State *L) {
   int n, nc = 0, i, ok = 0, leaf_only = lua_toboolean(L, 5);
   const char *why = NULL;
   char reason[256];
+  lua_Number tnow;
   time_t now;
   X509_STORE *store = NULL;
   X509_STORE_CTX *ctx = NULL;
   OPENSSL_STACK *untrusted = NULL;
   luaL_checktype(L, 1, LUA_TTABLE);
   rder = luaL_checklstring(L, 2, &rlen);
-  now = (time_t)luaL_checknumber(L, 3);
+  tnow = luaL_checknumber(L, 3);
+  luaL_argcheck(L, tnow > -1e15 && tnow < 1e15, 3, "a unix time expected");   /* NaN too */
+  now = (time_t)tnow;
   n = (int)lua_rawlen(L, 1);
   if (n < 1 || n > 16) return luaL_argerror(L, 1, "a list of 1 to 16 DER certificates expected");
-  for (i = 0; i < n; i++) {
-    lua_rawgeti(L, 1, i + 1);
-    ders[i] = luaL_checklstring(L, -1, &lens[i]);   /* kept alive by the table */
-    lua_pop(L, 1);
-  }
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
     nc = (int)lua_rawlen(L, 4);
     if (nc > 8) return luaL_argerror(L, 4, "at most 8 CRLs");
-    for (i = 0; i < nc; i++) {
-      lua_rawgeti(L, 4, i + 1);
-      cders[i] = luaL_checklstring(L, -1, &clens[i]);
-      lua_pop(L, 1);
-    }
+  }
+  /* the strings stay on the stack until the function returns: a number in a list is converted on
+   * the stack only, and its string would be collectable once popped */
+  luaL_checkstack(L, n + nc, "too many certificates");
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, 1, i + 1);
+    ders[i] = luaL_checklstring(L, -1, &lens[i]);
+  }
+  for (i = 0; i < nc; i++) {
+    lua_rawgeti(L, 4, i + 1);
+    cders[i] = luaL_checklstring(L, -1, &clens[i]);
   }
   need_ssl(L);
   memset(certs, 0, sizeof certs);
