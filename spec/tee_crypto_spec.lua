@@ -87,6 +87,18 @@ describe("core.hex_decode", function()
   end)
 end)
 
+describe("core.hex_encode", function()
+  it("writes two lowercase digits per byte, as string.format's %02x does", function()
+    assert.equal("", core.hex_encode(""))
+    assert.equal("0001abff", core.hex_encode("\0\1\171\255"))
+    local all = {}
+    for b = 0, 255 do all[#all + 1] = string.char(b) end
+    all = table.concat(all)
+    assert.equal(hex(all), core.hex_encode(all))
+    assert.equal(all, core.hex_decode(core.hex_encode(all)))
+  end)
+end)
+
 describe("core.sha256", function()
   it("matches FIPS 180-2", function()
     assert.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hex(core.sha256("abc")))

@@ -15,6 +15,7 @@
  *   core.x509_verify_signature(der, digest32, sig64) -> boolean
  *     ECDSA verification by the public key of a certificate
  *   core.hex_decode(s) -> bytes | nil
+ *   core.hex_encode(bytes) -> lowercase hex digits
  * Every OpenSSL object is freed before anything that can raise a Lua error. */
 #include "sslapi.h"
 #include <stdint.h>
@@ -519,6 +520,21 @@ static int l_hex_decode(lua_State *L) {
   return 1;
 }
 
+/* core.hex_encode(bytes) -> lowercase hex digits, two per byte */
+static int l_hex_encode(lua_State *L) {
+  static const char digits[] = "0123456789abcdef";
+  size_t len, i;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < len; i++) {
+    luaL_addchar(&b, digits[s[i] >> 4]);
+    luaL_addchar(&b, digits[s[i] & 15]);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
 /* }==================== */
 
 void vn_tdx_open(lua_State *L) {
@@ -529,6 +545,7 @@ void vn_tdx_open(lua_State *L) {
     { "x509_verify", l_x509_verify },
     { "x509_verify_signature", l_x509_verify_signature },
     { "hex_decode", l_hex_decode },
+    { "hex_encode", l_hex_encode },
     { NULL, NULL }
   };
   luaL_setfuncs(L, funcs, 0);

@@ -83,9 +83,7 @@ end
 
 -- Writes bytes to path through a temporary file in the same folder, renamed on success.
 local function write(path, bytes)
-  local tmp = ("%s.tmp-%s"):format(path, (core.random_bytes(6):gsub(".", function(c)
-    return ("%02x"):format(c:byte())
-  end)))
+  local tmp = ("%s.tmp-%s"):format(path, core.hex_encode(core.random_bytes(6)))
   local f, err = io.open(tmp, "wb")
   if not f then return nil, file_error("cannot write " .. path .. ": " .. tostring(err), path) end
   local ok, werr = f:write(bytes)

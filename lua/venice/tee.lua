@@ -38,20 +38,11 @@ M.DEFAULT_MAX_AGE = 600
 local function op(name) return require("venice.endpoints")[name] end
 
 local null = core.null
-local HEX_DIGITS = "0123456789abcdef"
-
-local function tohex(s)
-  return (s:gsub(".", function(c)
-    local b = c:byte()
-    local hi, lo = math.floor(b / 16) + 1, b % 16 + 1
-    return HEX_DIGITS:sub(hi, hi) .. HEX_DIGITS:sub(lo, lo)
-  end))
-end
+local tohex = core.hex_encode
 
 local function fromhex(h)
-  if type(h) ~= "string" or #h % 2 ~= 0 or h:find("[^%x]") then return nil end
-  if core.hex_decode then return core.hex_decode(h) end
-  return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end))
+  if type(h) ~= "string" then return nil end
+  return core.hex_decode(h)
 end
 
 local verror = require("venice.options").verror
@@ -559,6 +550,5 @@ for _, name in ipairs { "attestation", "session", "signature" } do
   M[name] = function(...) return require("venice").default().tee[name](...) end
 end
 
-M._tohex, M._fromhex = tohex, fromhex
 M.Session = Session
 return M

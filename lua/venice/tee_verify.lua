@@ -45,14 +45,7 @@ M.INTEL_SGX_ROOT_CA_SHA256 = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7
 -- statuses that include them) are refused unless the caller lists them.
 M.DEFAULT_ALLOWED_TCB = { "UpToDate", "SWHardeningNeeded" }
 
-local HEX = "0123456789abcdef"
-local function tohex(s)
-  return (s:gsub(".", function(c)
-    local b = c:byte()
-    local hi, lo = math.floor(b / 16) + 1, b % 16 + 1
-    return HEX:sub(hi, hi) .. HEX:sub(lo, lo)
-  end))
-end
+local tohex = core.hex_encode
 
 local function fromhex(h)
   if type(h) ~= "string" then return nil end

@@ -15,17 +15,11 @@ local core   -- venice.core, loaded by M.new: the rest of the server runs withou
 
 local M = {}
 
-local HEX = "0123456789abcdef"
-local function tohex(s)
-  return (s:gsub(".", function(c)
-    local b = c:byte()
-    local hi, lo = math.floor(b / 16) + 1, b % 16 + 1
-    return HEX:sub(hi, hi) .. HEX:sub(lo, lo)
-  end))
-end
+-- hex through the core's codec; an enclave exists (and core is loaded) before either is called
+local function tohex(s) return core.hex_encode(s) end
 local function fromhex(h)
-  if type(h) ~= "string" or #h % 2 ~= 0 or h:find("[^%x]") then return nil end
-  return (h:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end))
+  if type(h) ~= "string" then return nil end
+  return core.hex_decode(h)
 end
 M.tohex, M.fromhex = tohex, fromhex
 
