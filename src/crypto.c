@@ -296,7 +296,8 @@ static int l_key_sign(lua_State *L) {
     }
   }
   OPENSSL_cleanse(kb, sizeof kb);
-  BN_clear_free(d); BN_free(e); BN_clear_free(kk); BN_free(r); BN_free(s); BN_clear_free(ry);
+  /* s and t hold k^-1 and r d mod n on the way, each enough with r to give the private key */
+  BN_clear_free(d); BN_free(e); BN_clear_free(kk); BN_free(r); BN_clear_free(s); BN_clear_free(ry);
   BN_clear_free(t);
   EC_POINT_clear_free(R);
   BN_CTX_free(bn);
