@@ -35,6 +35,7 @@ const char *vn_ssl_load(void) {
   if (!vn_ssl.name) { \
     snprintf(vn_ssl_error, sizeof vn_ssl_error, "the libcrypto loaded lacks %s: OpenSSL 3.0 or newer is needed", #name); \
     vn_ssl_state = -1; \
+    dlclose(h); \
     return vn_ssl_error; \
   }
   VN_SSL_FUNCS(VN_SSL_SYM)
