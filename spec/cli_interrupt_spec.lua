@@ -4,44 +4,14 @@ local mock = require "spec.helpers.mock"
 local cjson = require "cjson"
 local helpers = require "spec.helpers"
 
-local VERSION = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
-local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. VERSION)
-
+local LUA = helpers.LUA
 local q = helpers.sh_quote
-
 local tmpname = helpers.tmpname
-
 local read_file = helpers.read_file
-
-local function pwd()
-  local h = io.popen("pwd")
-  local d = h:read("*l")
-  h:close()
-  return d
-end
+local pwd = helpers.pwd
 
 -- Plays script at a child process; returns { rc, out, err, timed_out }.
-local function drive(script)
-  script.env = script.env or {}
-  script.env.VENICE_BASE_URL = mock.url()
-  script.env.VENICE_API_KEY = "sk-interrupt-test"
-  for _, k in ipairs { "VENICE_LOG", "VENICE_MODEL", "VENICE_PROGRESS" } do
-    if script.env[k] == nil then script.env[k] = cjson.null end
-  end
-  script.env.LUA_PATH = pwd() .. "/lua/?.lua;" .. pwd() .. "/lua/?/init.lua;;"
-  script.env.LUA_CPATH = pwd() .. "/build/" .. VERSION .. "/?.so;;"
-  local path = tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(cjson.encode(script))
-  f:close()
-  local h = io.popen("/usr/bin/python3 spec/fixtures/cli/drive.py " .. q(path))
-  local out = h:read("*a")
-  h:close()
-  os.remove(path)
-  local ok, res = pcall(cjson.decode, out)
-  assert(ok and type(res) == "table", "the driver failed: " .. out)
-  return res
-end
+local function drive(script) return helpers.drive(script, "sk-interrupt-test") end
 
 local SLOW = { chunk_delay_ms = 250, chunks = 200 }   -- 50 s of stream: never ends by itself here
 

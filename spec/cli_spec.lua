@@ -4,8 +4,7 @@ local socket = require "socket"
 local cjson = require "cjson"
 local helpers = require "spec.helpers"
 
-local VERSION = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
-local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. VERSION)
+local LUA = helpers.LUA
 local KEY = "sk-cli-secret-4242"
 
 local q = helpers.sh_quote

@@ -3,39 +3,17 @@
 -- newline and tab kept; and a binary answer of the wrong kind (spec/fixtures/cli/wrong_type_server.py,
 -- a server of its own on 127.0.0.1) is refused instead of written to the file.
 local mock = require "spec.helpers.mock"
-local cjson = require "cjson"
 local helpers = require "spec.helpers"
 
-local VERSION = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
-local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. VERSION)
-
+local LUA = helpers.LUA
 local q = helpers.sh_quote
-
 local tmpname = helpers.tmpname
-
 local read_file = helpers.read_file
-
-local function write_file(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local write_file = helpers.write_file
 
 local function drive(script, base_url)
-  script.env = {
-    VENICE_BASE_URL = base_url or mock.url(), VENICE_API_KEY = "sk-terminal-test",
-    VENICE_LOG = cjson.null, VENICE_MODEL = cjson.null, VENICE_PROGRESS = cjson.null,
-  }
-  script.timeout = script.timeout or 20
-  local path = tmpname()
-  write_file(path, cjson.encode(script))
-  local h = io.popen("/usr/bin/python3 spec/fixtures/cli/drive.py " .. q(path))
-  local out = h:read("*a")
-  h:close()
-  os.remove(path)
-  local ok, res = pcall(cjson.decode, out)
-  assert(ok and type(res) == "table", "the driver failed: " .. out)
-  return res
+  if base_url then script.env = { VENICE_BASE_URL = base_url } end
+  return helpers.drive(script, "sk-terminal-test")
 end
 
 local HOSTILE = "look\27]0;pwned\7\27[2J\27[31mred\tand\194\155 2J C1\r over\nthe next line"

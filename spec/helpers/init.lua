@@ -6,6 +6,7 @@
 --   local text = helpers.read_file(path)      -- the whole file, or nil
 --   local path = helpers.tmpname()            -- a fresh path, nothing created there
 --   os.execute("cat " .. helpers.sh_quote(path))
+--   local r = helpers.drive { argv = { helpers.LUA, "bin/venice", "chat", "hi" }, pty = true }
 --
 -- helpers.client's options: api_key "test-key", base_url the local server's (spec/helpers/mock.lua),
 -- max_retries 0; each one given in opts wins (base_url = false leaves it out).
@@ -13,6 +14,10 @@
 local M = {}
 
 M.API_KEY = "test-key"
+
+--- The Lua the specs run on: its build folder's name ("5.1" ... "5.4", "jit") and its command.
+M.VERSION = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
+M.LUA = rawget(_G, "jit") and "luajit" or ("lua" .. M.VERSION)
 
 --- A client for the specs: the local server, a test key, no retries; opts override each default.
 function M.client(opts)
@@ -62,6 +67,40 @@ end
 --- s quoted for /bin/sh.
 function M.sh_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- The current directory, absolute.
+function M.pwd()
+  local h = io.popen("pwd")
+  local d = h:read("*l")
+  h:close()
+  return d
+end
+
+--- Plays script (spec/fixtures/cli/drive.py's SCRIPT: argv, env, pty, timeout, steps) at a child
+-- process; returns { rc, out, err, timed_out }. The child gets the local server's URL, api_key as
+-- its key (default API_KEY), no VENICE_LOG, VENICE_MODEL or VENICE_PROGRESS, and this checkout's
+-- modules; each entry of script.env wins. timeout defaults to 20 seconds.
+function M.drive(script, api_key)
+  local cjson = require "cjson"
+  local pwd = M.pwd()
+  local env = {
+    VENICE_BASE_URL = require("spec.helpers.mock").url(), VENICE_API_KEY = api_key or M.API_KEY,
+    VENICE_LOG = cjson.null, VENICE_MODEL = cjson.null, VENICE_PROGRESS = cjson.null,
+    LUA_PATH = pwd .. "/lua/?.lua;" .. pwd .. "/lua/?/init.lua;;",
+    LUA_CPATH = pwd .. "/build/" .. M.VERSION .. "/?.so;;",
+  }
+  for k, v in pairs(script.env or {}) do env[k] = v end
+  script.env = env
+  script.timeout = script.timeout or 20
+  local path = M.write_file(M.tmpname(), cjson.encode(script))
+  local h = io.popen("/usr/bin/python3 spec/fixtures/cli/drive.py " .. M.sh_quote(path))
+  local out = h:read("*a")
+  h:close()
+  os.remove(path)
+  local ok, res = pcall(cjson.decode, out)
+  assert(ok and type(res) == "table", "the driver failed: " .. out)
+  return res
 end
 
 return M
