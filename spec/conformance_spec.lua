@@ -10,6 +10,7 @@
 -- the request they send (Prism answers JSON, which the stream reports as not_a_stream).
 
 local venice = require "venice"
+local helpers = require "spec.helpers"
 local endpoints = require "venice.endpoints"
 
 local PRISM = os.getenv("VENICE_PRISM_URL")
@@ -41,7 +42,7 @@ local MSGS = { { role = "user", content = "Hello" } }
 local function quiet() end
 
 local function client()
-  return venice.new { api_key = "conformance-key", base_url = PRISM, max_retries = 0, log = quiet }
+  return helpers.client_for(PRISM, { api_key = "conformance-key", log = quiet })
 end
 
 -- name -> list of calls { args, params, opts }: the usual shapes, optional fields, nulls, lists.

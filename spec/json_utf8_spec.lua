@@ -2,6 +2,7 @@
 -- bytes with a ValidationError naming the field's path, before anything reaches the server.
 local venice = require "venice"
 local core = require "venice.core"
+local helpers = require "spec.helpers"
 
 -- A server of this spec's own on 127.0.0.1 that answers every request with `{}` and counts the
 -- connections and requests that reach it.
@@ -96,7 +97,7 @@ local function counts()
 end
 
 local function client()
-  return venice.new { api_key = "sk-test", base_url = server.url .. "/api/v1", max_retries = 0 }
+  return helpers.client_for(server.url .. "/api/v1", { api_key = "sk-test" })
 end
 
 describe("JSON strings are valid UTF-8", function()

@@ -3,6 +3,7 @@
 -- often than 1 + max_retries, every request ends within its timeout, redirects are failures, and
 -- downloads replace the old file only when complete.
 local venice = require "venice"
+local helpers = require "spec.helpers"
 
 local PY = "/usr/bin/python3"
 local server = {}
@@ -71,9 +72,7 @@ end
 local function client(opts)
   opts = opts or {}
   opts.api_key = "sk-wire-test"
-  opts.base_url = server.url
-  if opts.max_retries == nil then opts.max_retries = 0 end
-  return require("venice.retry").tune(venice.new(opts), { backoff_base = 0.01 })
+  return require("venice.retry").tune(helpers.client_for(server.url, opts), { backoff_base = 0.01 })
 end
 
 -- A keep-alive connection to the server in the pool, for the next request to reuse.

@@ -9,17 +9,19 @@ local core = require "venice.core"
 local retry = require "venice.retry"
 local meta = require "venice.meta"
 local mock = require "spec.helpers.mock"
+local helpers = require "spec.helpers"
 local E = venice.errors
 
 local KEY = "sk-resilience-secret-0123456789"
 local GREETING = "Hello from the local Venice server. You said: x"
 
 -- A client of the local server; backoff_base (default 0.005 s) is the retries' first wait.
+-- The SDK's default retries stay on here (max_retries = false): the table counts them.
 local function client(opts, backoff_base)
   opts = opts or {}
   opts.api_key = opts.api_key or KEY
-  opts.base_url = opts.base_url or mock.url()
-  return retry.tune(venice.new(opts), { backoff_base = backoff_base or 0.005 })
+  if opts.max_retries == nil then opts.max_retries = false end
+  return retry.tune(helpers.client(opts), { backoff_base = backoff_base or 0.005 })
 end
 
 local function msgs() return { { role = "user", content = "x" } } end

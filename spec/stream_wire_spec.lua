@@ -2,6 +2,7 @@
 -- local Venice server): backpressure and peak memory, media types, how a body ends, partial
 -- answers on failure, raw events, and one form of the response headers.
 local venice = require "venice"
+local helpers = require "spec.helpers"
 local core = require "venice.core"
 local meta = require "venice.meta"
 
@@ -26,9 +27,7 @@ end
 local function client(case, opts)
   opts = opts or {}
   opts.api_key = "sk-wire"
-  opts.base_url = server.url .. "/" .. case
-  opts.max_retries = opts.max_retries or 0
-  return venice.new(opts)
+  return helpers.client_for(server.url .. "/" .. case, opts)
 end
 
 local function params() return { model = "m", messages = { { role = "user", content = "x" } } } end

@@ -60,11 +60,7 @@ local function count(path)
 end
 
 local function client(opts)
-  opts = opts or {}
-  opts.api_key = "test-key"
-  opts.base_url = "http://127.0.0.1:" .. emu.port .. "/api/v1"
-  opts.max_retries = 0
-  return venice.new(opts)
+  return helpers.client_for("http://127.0.0.1:" .. emu.port .. "/api/v1", opts)
 end
 
 local function msgs(text) return { { role = "system", content = "Be brief." }, { role = "user", content = text } } end
@@ -468,7 +464,7 @@ describe("the local server's test enclave", function()
   local c, root_ca
 
   setup(function()
-    c = venice.new { api_key = "test-key", base_url = mock.url(), max_retries = 0 }
+    c = helpers.client()
     local status
     status, root_ca = mock.control("GET", "/_mock/tee/root_ca")
     assert.equal(200, status)

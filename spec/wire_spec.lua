@@ -3,6 +3,7 @@
 -- credentials kept to base_url's origin, redaction of what the server echoes back.
 local venice = require "venice"
 local retry = require "venice.retry"
+local helpers = require "spec.helpers"
 local server = require "spec.wire.server"
 
 local KEY = "sk-wire-secret-0123456789abcdef"
@@ -10,11 +11,12 @@ local CHAT = { model = "m", messages = { { role = "user", content = "x" } } }
 
 local s, s2
 
+-- The SDK's default retries stay on unless opts says otherwise.
 local function client(opts, base)
   opts = opts or {}
   if opts.api_key == nil then opts.api_key = KEY end
-  opts.base_url = opts.base_url or (base or s.url) .. "/api/v1"
-  return retry.tune(venice.new(opts), { backoff_base = 0.001 })
+  if opts.max_retries == nil then opts.max_retries = false end
+  return retry.tune(helpers.client_for(opts.base_url or (base or s.url) .. "/api/v1", opts), { backoff_base = 0.001 })
 end
 
 -- Every string reachable from v (keys included), for "the key appears nowhere".

@@ -8,8 +8,11 @@
 --   os.execute("cat " .. helpers.sh_quote(path))
 --   local r = helpers.drive { argv = { helpers.LUA, "bin/venice", "chat", "hi" }, pty = true }
 --
+--   local c = helpers.client_for(server.url .. "/api/v1", { api_key = "sk-x" })  -- a spec's own server
+--
 -- helpers.client's options: api_key "test-key", base_url the local server's (spec/helpers/mock.lua),
--- max_retries 0; each one given in opts wins (base_url = false leaves it out).
+-- max_retries 0; each one given in opts wins (base_url = false leaves it out, max_retries = false
+-- leaves the SDK's default: retries on).
 
 local M = {}
 
@@ -25,7 +28,16 @@ function M.client(opts)
   for k, v in pairs(opts or {}) do o[k] = v end
   if o.base_url == nil then o.base_url = require("spec.helpers.mock").url() end
   if o.base_url == false then o.base_url = nil end
+  if o.max_retries == false then o.max_retries = nil end
   return require("venice").new(o)
+end
+
+--- helpers.client against another server: base_url is url; opts as for helpers.client.
+function M.client_for(url, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.base_url = url
+  return M.client(o)
 end
 
 --- A chat completion with model "m" and one user message: params is its text (default "x") or a
