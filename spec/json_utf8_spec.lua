@@ -4,96 +4,17 @@ local venice = require "venice"
 local core = require "venice.core"
 local helpers = require "spec.helpers"
 
--- A server of this spec's own on 127.0.0.1 that answers every request with `{}` and counts the
--- connections and requests that reach it.
-local SERVER = [[
-import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(16)
-print(s.getsockname()[1], flush=True)
-count = {"conns": 0, "requests": 0}
-def serve(c):
-    data = b""
-    while True:
-        try:
-            chunk = c.recv(65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-        while b"\r\n\r\n" in data:
-            head, rest = data.split(b"\r\n\r\n", 1)
-            n = 0
-            for line in head.split(b"\r\n")[1:]:
-                k, _, v = line.partition(b":")
-                if k.strip().lower() == b"content-length":
-                    n = int(v.strip())
-            if len(rest) < n:
-                break
-            data = rest[n:]
-            if head.startswith(b"GET /__count"):
-                body = ("%d %d" % (count["conns"], count["requests"])).encode()
-            else:
-                count["requests"] += 1
-                body = b"{}"
-                if b"latin-1 please" in rest[:n]:
-                    body = (b'{"choices":[{"index":0,"message":{"role":"assistant",'
-                            b'"content":"caf\xe9 \xed\xa0\x80 ok"},"finish_reason":"stop"}]}')
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-    c.close()
-while True:
-    c, _ = s.accept()
-    count["conns"] += 1
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-]]
+local recorder = require "spec.helpers.recorder"
 
-local server = { queries = 0 }
+-- A server of the specs' own on 127.0.0.1 that answers `{}`, or an answer that is not UTF-8 to a
+-- body asking for it, and counts the connections and requests that reach it.
+local LATIN1 = '{"choices":[{"index":0,"message":{"role":"assistant",'
+  .. '"content":"caf\233 \237\160\128 ok"},"finish_reason":"stop"}]}'
+local server
 
-local function start_server()
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(SERVER)
-  f:close()
-  local pidfile = os.tmpname()
-  local portfile = os.tmpname()
-  os.execute(("/usr/bin/python3 %s > %s 2>/dev/null & echo $! > %s"):format(path, portfile, pidfile))
-  local port
-  for _ = 1, 200 do
-    local pf = io.open(portfile)
-    port = pf and tonumber(pf:read("*l") or "")
-    if pf then pf:close() end
-    if port then break end
-    os.execute("sleep 0.05")
-  end
-  assert(port, "the counting server did not start")
-  local pf = io.open(pidfile)
-  server.pid = pf:read("*l")
-  pf:close()
-  server.files = { path, pidfile, portfile }
-  server.url = "http://127.0.0.1:" .. port
-  server.port = port
-end
-
--- Connections and requests seen so far (the query itself is not counted as a request).
+-- Connections and requests seen so far.
 local function counts()
-  local socket = require "socket"
-  local c = assert(socket.connect("127.0.0.1", server.port))
-  c:settimeout(5)
-  c:send("GET /__count HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
-  local body
-  while true do
-    local line = assert(c:receive("*l"))
-    local n = line:match("^Content%-Length: (%d+)")
-    if n then body = tonumber(n) end
-    if line == "" then break end
-  end
-  local text = c:receive(body)
-  c:close()
-  local conns, requests = text:match("(%d+) (%d+)")
-  server.queries = server.queries + 1
-  return tonumber(conns) - server.queries, tonumber(requests)
+  return server.connections(), #server.requests()
 end
 
 local function client()
@@ -101,11 +22,8 @@ local function client()
 end
 
 describe("JSON strings are valid UTF-8", function()
-  setup(start_server)
-  teardown(function()
-    if server.pid then os.execute("kill " .. server.pid) end
-    for _, f in ipairs(server.files or {}) do os.remove(f) end
-  end)
+  setup(function() server = recorder.start { replies = { { "latin-1 please", LATIN1 } } } end)
+  teardown(function() server.stop() end)
 
   describe("venice.json.encode", function()
     it("keeps valid UTF-8 as it is", function()

@@ -1,9 +1,11 @@
 -- Test helper: a small HTTP server of the specs' own on 127.0.0.1 (Debian's /usr/bin/python3, no
 -- code shared with the SDK or the local Venice server) that answers every request with 200 and
--- `{}` and keeps the raw bytes of each request it read.
+-- `{}` (or, with replies, the body given for the first text a request's body contains) and keeps
+-- the raw bytes of each request it read.
 --
 --   local recorder = require "spec.helpers.recorder"
 --   local srv = recorder.start()   -- { url = "http://127.0.0.1:PORT", port = PORT }
+--   recorder.start { replies = { { "needle", "body bytes" }, ... } }
 --   srv.requests()                 -- the raw requests so far, oldest first (head and body bytes)
 --   srv.connections()              -- connections accepted so far
 --   srv.stop()
@@ -19,6 +21,12 @@ s.bind(("127.0.0.1", 0))
 s.listen(16)
 lock = threading.Lock()
 state = {"conns": 0, "requests": 0}
+replies = []
+while os.path.exists(os.path.join(out, "reply-%d.when" % (len(replies) + 1))):
+    n = len(replies) + 1
+    with open(os.path.join(out, "reply-%d.when" % n), "rb") as f, \
+         open(os.path.join(out, "reply-%d.body" % n), "rb") as g:
+        replies.append((f.read(), g.read()))
 
 def note(name, data):
     tmp = os.path.join(out, name + ".tmp")
@@ -58,8 +66,10 @@ def serve(c):
             with lock:
                 state["requests"] += 1
                 note("req-%06d" % state["requests"], head + b"\r\n\r\n" + rest[:size])
+            body = next((b for w, b in replies if w in rest[:size]), b"{}")
             data = rest[size:]
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     c.close()
 
 note("port", str(s.getsockname()[1]).encode())
@@ -79,14 +89,22 @@ local function read(path)
   return s
 end
 
-function M.start()
+local function write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+function M.start(opts)
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p '" .. dir .. "'"))
   local script = dir .. "/server.py"
-  local f = assert(io.open(script, "w"))
-  f:write(SERVER)
-  f:close()
+  write(script, SERVER)
+  for i, r in ipairs(opts and opts.replies or {}) do
+    write(("%s/reply-%d.body"):format(dir, i), r[2])
+    write(("%s/reply-%d.when"):format(dir, i), r[1])
+  end
   local pidfile = dir .. "/pid"
   os.execute(("/usr/bin/python3 '%s' '%s' >/dev/null 2>&1 & echo $! > '%s'"):format(script, dir, pidfile))
   local port
