@@ -1,4 +1,4 @@
-"""A hostile HTTP/1.1 server on 127.0.0.1 for spec/wire_spec.lua, written apart from the SDK.
+"""A hostile HTTP/1.1 server on 127.0.0.1 for spec/resend_spec.lua, written apart from the SDK.
 
 Usage: /usr/bin/python3 spec/helpers/hostile_wire.py LOGFILE
 Prints "PORT PID" on its first line, then serves until killed. Every request it reads in full is
