@@ -294,6 +294,18 @@ local function isv_status(levels, svn)
   end
 end
 
+-- Why the quote's TDX module differs from a module description m (an identity of tdxModuleIdentities
+-- or tdxModule) in MRSIGNERSEAM or the masked SEAMATTRIBUTES; nil when it matches. whose names m.
+local function seam_mismatch(m, q, whose)
+  if hexbytes(m.mrsigner, 48) ~= q.mrsignerseam then
+    return "the TDX module's MRSIGNERSEAM differs from " .. whose
+  end
+  local mask = hexbytes(m.attributesMask, 8)
+  if not mask or band_bytes(q.seam_attributes, mask) ~= hexbytes(m.attributes, 8) then
+    return "the TDX module's SEAMATTRIBUTES differ from " .. whose
+  end
+end
+
 --}====================
 
 local LEVELS = { baseline = true, full = true }
@@ -565,7 +577,7 @@ function M.verify(att, opts)
 
   -- the TDX module: identity by its major version TEE_TCB_SVN[1], status by TEE_TCB_SVN[0]
   local svn = q.tee_tcb_svn
-  local module_ok, module_why, module_status = false, nil, nil
+  local module_ok, module_status, module_why = false, nil
   if svn:byte(2) > 0 then
     local id = ("TDX_%02X"):format(svn:byte(2))
     local ident
@@ -574,26 +586,18 @@ function M.verify(att, opts)
     end
     if not ident then
       module_why = "the TCB info has no identity for TDX module " .. id
-    elseif hexbytes(ident.mrsigner, 48) ~= q.mrsignerseam then
-      module_why = "the TDX module's MRSIGNERSEAM differs from its identity's"
-    elseif not hexbytes(ident.attributesMask, 8)
-      or band_bytes(q.seam_attributes, hexbytes(ident.attributesMask, 8)) ~= hexbytes(ident.attributes, 8) then
-      module_why = "the TDX module's SEAMATTRIBUTES differ from its identity's"
     else
-      module_status = isv_status(ident.tcbLevels, svn:byte(1))
-      module_ok = module_status ~= nil
-      module_why = module_ok and nil or "the TDX module's SVN is below every level of its identity"
+      module_why = seam_mismatch(ident, q, "its identity's")
+      if not module_why then
+        module_status = isv_status(ident.tcbLevels, svn:byte(1))
+        module_ok = module_status ~= nil
+        module_why = module_ok and nil or "the TDX module's SVN is below every level of its identity"
+      end
     end
   else
-    local m = type(tcb_info.tdxModule) == "table" and tcb_info.tdxModule or {}
-    if hexbytes(m.mrsigner, 48) ~= q.mrsignerseam then
-      module_why = "the TDX module's MRSIGNERSEAM differs from the TCB info's"
-    elseif not hexbytes(m.attributesMask, 8)
-      or band_bytes(q.seam_attributes, hexbytes(m.attributesMask, 8)) ~= hexbytes(m.attributes, 8) then
-      module_why = "the TDX module's SEAMATTRIBUTES differ from the TCB info's"
-    else
-      module_ok, module_status = true, "UpToDate"
-    end
+    module_why = seam_mismatch(type(tcb_info.tdxModule) == "table" and tcb_info.tdxModule or {}, q,
+      "the TCB info's")
+    if not module_why then module_ok, module_status = true, "UpToDate" end
   end
   check(r, "tdx_module", module_ok, tostring(module_why))
   r.tdx_module_tcb_status = module_status
