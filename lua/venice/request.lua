@@ -382,10 +382,9 @@ end
 M.random_bytes = random_bytes
 
 --- A fresh Idempotency-Key: "venice-lua-" and 32 hex digits of OS entropy.
-local HEX = {}
-for b = 0, 255 do HEX[string.char(b)] = ("%02x"):format(b) end
+local hex_encode = core.hex_encode
 function M.idempotency_key()
-  return "venice-lua-" .. (random_bytes(16):gsub(".", HEX))
+  return "venice-lua-" .. hex_encode(random_bytes(16))
 end
 
 --}====================
