@@ -306,13 +306,12 @@ static int dec_string(decoder *d) {
   stop:
     if (p >= end) return dec_error(d, d->p, "unterminated string");
     if (*p < 0x80) break;
-    /* text with non-ASCII letters: check each sequence and the ASCII
-     * between them in one loop until a byte that stops the string */
+    /* a run of non-ASCII letters: check each sequence, back to the loop
+     * above at the next ASCII byte */
     while (p < end) {
       unsigned c = *p;
       if (c < 0x80) {
-        if (str_stop[c]) goto stop;
-        p++;
+        break;
       } else if (c >= 0xC2 && c <= 0xDF && end - p >= 2 && (p[1] & 0xC0) == 0x80) {
         p += 2;
       } else if (c >= 0xE1 && c <= 0xEF && c != 0xED && end - p >= 3 &&
