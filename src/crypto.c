@@ -31,16 +31,6 @@ typedef struct {
   int nid;                             /* NID_secp256k1 or NID_X9_62_prime256v1 */
 } vn_teekey;
 
-
-/* Loads libcrypto or raises a venice.Error saying why. */
-static void need_ssl(lua_State *L) {
-  const char *why = vn_ssl_load();
-  if (why) {
-    vn_error_push(L, "Error", why);
-    lua_error(L);
-  }
-}
-
 /* secp256k1, made per call (a group cached in a static would outlive the Lua state that unloads
  * this module); NULL when libcrypto cannot make it. Called after the last Lua allocation of the
  * function, and freed before it returns or raises. */
@@ -175,7 +165,7 @@ static int l_tee_key(lua_State *L) {
   int nid = strcmp(curve, "P-256") == 0 ? NID_X9_62_prime256v1 : NID_secp256k1;
   if (nid == NID_secp256k1 && strcmp(curve, "secp256k1") != 0)
     return luaL_argerror(L, 1, "\"secp256k1\" or \"P-256\" expected");
-  need_ssl(L);
+  vn_ssl_need(L);
   k = (vn_teekey *)lua_newuserdata(L, sizeof *k);
   memset(k, 0, sizeof *k);
   k->closed = 1;                       /* until it holds a key */
@@ -216,7 +206,7 @@ static int l_key_decrypt(lua_State *L) {
     return 2;
   }
   clen = len - VN_BLOB_MIN;
-  need_ssl(L);
+  vn_ssl_need(L);
   out = (unsigned char *)lua_newuserdata(L, clen ? clen : 1);
   g = EC_GROUP_new_by_curve_name(k->nid);
   bn = BN_CTX_new();
@@ -255,7 +245,7 @@ static int l_key_sign(lua_State *L) {
   const BIGNUM *n;
   int ok = 0, tries;
   if (dlen != 32) return luaL_argerror(L, 2, "a 32-byte digest expected");
-  need_ssl(L);
+  vn_ssl_need(L);
   g = EC_GROUP_new_by_curve_name(k->nid);
   n = g ? EC_GROUP_get0_order(g) : NULL;
   bn = BN_CTX_new();
@@ -339,7 +329,7 @@ static int l_tee_encrypt(lua_State *L) {
   EC_POINT *peer = NULL;
   if (plen != 64 && plen != 65)
     return luaL_argerror(L, 1, "a secp256k1 public key of 65 bytes (04 || x || y) or 64 (x || y) expected");
-  need_ssl(L);
+  vn_ssl_need(L);
   out = (unsigned char *)lua_newuserdata(L, len + VN_BLOB_MIN);
   g = k1_group();
   bn = BN_CTX_new();
@@ -372,7 +362,7 @@ static int l_sha256(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &len);
   unsigned char md[32];
   unsigned int mdlen = 0;
-  need_ssl(L);
+  vn_ssl_need(L);
   if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
     return luaL_error(L, "venice: SHA-256 failed in libcrypto");
   lua_pushlstring(L, (const char *)md, 32);
@@ -451,7 +441,7 @@ static int l_ecdsa_verify(lua_State *L) {
   if (plen != 64 && plen != 65) return luaL_argerror(L, 2, "a public key of 65 or 64 bytes expected");
   if (dlen != 32) return luaL_argerror(L, 3, "a 32-byte digest expected");
   if (slen != 64) return luaL_argerror(L, 4, "a 64-byte signature (r || s) expected");
-  need_ssl(L);
+  vn_ssl_need(L);
   k = vn_ec_pubkey(curve, p, plen);
   ok = k ? vn_ecdsa_verify(k, d, dlen, s) : 0;
   EVP_PKEY_free(k);
@@ -480,7 +470,7 @@ static int l_secp256k1_recover(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  need_ssl(L);
+  vn_ssl_need(L);
   g = k1_group();
   if (!g) return luaL_error(L, "venice: libcrypto has no secp256k1 curve");
   n = EC_GROUP_get0_order(g);

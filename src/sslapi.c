@@ -43,3 +43,11 @@ const char *vn_ssl_load(void) {
   vn_ssl_state = 1;
   return NULL;
 }
+
+void vn_ssl_need(lua_State *L) {
+  const char *why = vn_ssl_load();
+  if (why) {
+    vn_error_push(L, "Error", why);
+    lua_error(L);
+  }
+}

@@ -64,6 +64,9 @@ VN_HIDDEN extern vn_ssl_api vn_ssl;
  * ready, else a message saying what failed. */
 VN_HIDDEN const char *vn_ssl_load(void);
 
+/* vn_ssl_load, or a venice.Error saying why libcrypto cannot be used. */
+VN_HIDDEN void vn_ssl_need(lua_State *L);
+
 #ifndef VN_SSLAPI_IMPL
 #  define OPENSSL_cleanse (vn_ssl.OPENSSL_cleanse)
 #  define OPENSSL_sk_new_null (vn_ssl.OPENSSL_sk_new_null)

@@ -22,14 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-static void need_ssl(lua_State *L) {
-  const char *why = vn_ssl_load();
-  if (why) {
-    vn_error_push(L, "Error", why);
-    lua_error(L);
-  }
-}
-
 static uint32_t le16(const unsigned char *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
 static uint32_t le32(const unsigned char *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -167,7 +159,7 @@ static int l_x509_certs(lua_State *L) {
   int n = 0, i, bad = 0;
   BIO *bio;
   X509 *x;
-  need_ssl(L);
+  vn_ssl_need(L);
   if (len > 0x7fffffff) return quote_fail(L, "the PEM text is too large");
   /* every DER is shorter than its base64 text: one buffer of the PEM's size holds them all */
   buf = (unsigned char *)lua_newuserdata(L, len + 1);
@@ -338,7 +330,7 @@ static int l_x509_info(lua_State *L) {
   X509 *x;
   EVP_PKEY *k;
   ASN1_OBJECT *obj;
-  need_ssl(L);
+  vn_ssl_need(L);
   x = x509_from(der, len);
   if (!x) return quote_fail(L, "not a DER certificate");
   subject[0] = issuer[0] = 0;
@@ -422,7 +414,7 @@ static int l_x509_verify(lua_State *L) {
     lua_rawgeti(L, 4, i + 1);
     cders[i] = luaL_checklstring(L, -1, &clens[i]);
   }
-  need_ssl(L);
+  vn_ssl_need(L);
   memset(certs, 0, sizeof certs);
   memset(crls, 0, sizeof crls);
   reason[0] = 0;
@@ -482,7 +474,7 @@ static int l_x509_verify_signature(lua_State *L) {
   int ok = 0;
   if (dlen != 32) return luaL_argerror(L, 2, "a 32-byte digest expected");
   if (slen != 64) return luaL_argerror(L, 3, "a 64-byte signature (r || s) expected");
-  need_ssl(L);
+  vn_ssl_need(L);
   x = x509_from(der, len);
   if (x) {
     EVP_PKEY *k = X509_get0_pubkey(x);
