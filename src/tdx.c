@@ -100,7 +100,6 @@ static int l_tdx_quote(lua_State *L) {
   set_bytes(L, "signature", q + Q_SIGNED + 4, 64);
   set_bytes(L, "attestation_key", q + Q_SIGNED + 4 + 64, 64);
   set_int(L, "certification_type", cert_type);
-  set_int(L, "pck_chain_offset", (double)0);   /* set below */
   set_int(L, "trailing_bytes", (double)(len - end));
   {   /* bytes after the signature data: accepted as padding only when all zero */
     size_t i;
