@@ -81,19 +81,8 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 ]==]
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local helpers = require "spec.helpers"
+local read, write = helpers.read_file, helpers.write_file
 
 function M.start(opts)
   local dir = os.tmpname()

@@ -9,27 +9,14 @@
 --   s:stop()
 
 local json = require("venice").json
+local helpers = require "spec.helpers"
 
 local M = {}
 
 local Server = {}
 local Server_mt = { __index = Server }
 
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local sh_quote, read, write = helpers.sh_quote, helpers.read_file, helpers.write_file
 
 function M.start()
   local dir = os.tmpname()
