@@ -70,14 +70,7 @@ describe("bin/venice and a binary answer of the wrong kind", function()
     return n
   end
 
-  local function files_in(dir)
-    local h = io.popen("ls -A " .. q(dir))
-    local list = {}
-    for name in h:lines() do list[#list + 1] = name end
-    h:close()
-    table.sort(list)
-    return list
-  end
+  local files_in = helpers.listing
 
   for _, case in ipairs {
     { "sse", { "image", "a cat" }, "text/event-stream, not an image" },

@@ -24,14 +24,7 @@ end
 
 local read = helpers.read_file
 
-local function listing(dir)
-  local p = io.popen("ls -A " .. dir)
-  local names = {}
-  for line in p:lines() do names[#names + 1] = line end
-  p:close()
-  table.sort(names)
-  return names
-end
+local listing = helpers.listing
 
 describe("images.save", function()
   local dir

@@ -280,27 +280,8 @@ describe("on the wire, against a hostile server", function()
     end)
     after_each(function() os.execute("rm -rf " .. dir) end)
 
-    local function listing()
-      local p = io.popen("ls -A " .. dir)
-      local names = {}
-      for l in p:lines() do names[#names + 1] = l end
-      p:close()
-      table.sort(names)
-      return names
-    end
-
-    local function write(file, s)
-      local f = assert(io.open(file, "wb"))
-      f:write(s)
-      f:close()
-    end
-
-    local function read(file)
-      local f = assert(io.open(file, "rb"))
-      local s = f:read("*a")
-      f:close()
-      return s
-    end
+    local function listing() return helpers.listing(dir) end
+    local write, read = helpers.write_file, helpers.read_file
 
     it("cut mid-body: the old file stays as it was, no temporary file is left", function()
       local out = dir .. "/image.bin"

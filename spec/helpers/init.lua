@@ -5,6 +5,7 @@
 --   local res, err = helpers.chat(c, opts, "hello")
 --   local text = helpers.read_file(path)      -- the whole file, or nil
 --   local path = helpers.tmpname()            -- a fresh path, nothing created there
+--   helpers.listing(dir)                      -- the names in a folder, sorted
 --   os.execute("cat " .. helpers.sh_quote(path))
 --   local r = helpers.drive { argv = { helpers.LUA, "bin/venice", "chat", "hi" }, pty = true }
 --
@@ -74,6 +75,16 @@ function M.tmpname()
   local p = os.tmpname()
   os.remove(p)
   return p
+end
+
+--- The names in folder dir (dot files too), sorted.
+function M.listing(dir)
+  local h = io.popen("ls -A " .. M.sh_quote(dir))
+  local names = {}
+  for name in h:lines() do names[#names + 1] = name end
+  h:close()
+  table.sort(names)
+  return names
 end
 
 --- s quoted for /bin/sh.
