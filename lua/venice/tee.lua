@@ -53,22 +53,10 @@ local function tee_error(check, message, fields)
   return verror("TeeError", message, f)
 end
 
--- venice.tee.verify, from the module that verifies attestations offline.
-local verify_fn
-local function verifier()
-  if verify_fn then return verify_fn end
-  for _, name in ipairs { "venice.tee_verify", "venice.tee.verify" } do
-    local ok, mod = pcall(require, name)
-    if ok and type(mod) == "table" and type(mod.verify) == "function" then verify_fn = mod.verify break end
-    if ok and type(mod) == "function" then verify_fn = mod break end
-  end
-  if not verify_fn then error("venice: the attestation verifier (venice.tee_verify) is not installed", 3) end
-  return verify_fn
-end
-
---- venice.tee.verify(attestation, opts) -> report (raises TeeError): see venice.tee_verify.
+--- venice.tee.verify(attestation, opts) -> report (raises TeeError): see venice.tee_verify, loaded
+--- on first use.
 function M.verify(att, opts)
-  return verifier()(att, opts)
+  return require("venice.tee_verify").verify(att, opts)
 end
 
 -- Runs venice.tee.verify; report or nil, TeeError (any other failure becomes a TeeError too).
