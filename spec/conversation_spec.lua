@@ -36,6 +36,21 @@ describe("venice.conversation", function()
     assert.matches("venice.Conversation", tostring(conv), 1, true)
   end)
 
+  it("refuses unknown options, naming the nearest, before anything is sent", function()
+    local ok, err = pcall(venice.conversation, { client = client, model = "m", max_turn = 3 })
+    assert.is_false(ok)
+    assert.matches("unknown option 'max_turn' (did you mean 'max_turns'?)", err, 1, true)
+    ok, err = pcall(venice.conversation, { client = client, model = "m", max_turns = 0.5 })
+    assert.is_false(ok)
+    assert.matches("'max_turns' must be an integer", err, 1, true)
+    local conv = venice.conversation { client = client, model = "m" }
+    ok, err = pcall(conv.say, conv, "hi", { timout = 1 })
+    assert.is_false(ok)
+    assert.matches("unknown option 'timout' (did you mean 'timeout'?)", err, 1, true)
+    assert.same({}, conv.messages)
+    assert.equal(0, #mock.requests())
+  end)
+
   it("keeps the history and sends it with each turn", function()
     local conv = venice.conversation { client = client, model = "llama-3.3-70b", system = "Be brief.",
       character_slug = "alan-watts", venice_parameters = { include_venice_system_prompt = false },

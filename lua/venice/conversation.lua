@@ -25,7 +25,18 @@ local MAX_RESERVE = 4096         -- room kept for the answer, at most
 local BYTES_PER_TOKEN = 3.5      -- an overestimate for English text: trimming errs on the safe side
 local PER_MESSAGE = 4            -- the role and the separators of each message
 
-local verror = require("venice.options").verror
+local options = require "venice.options"
+local verror = options.verror
+
+-- The options of venice.conversation (and load), and of conv:say
+local COUNT = { "integer", min = 0, max = options.MAX_COUNT }
+local OPTION_TYPES = {
+  model = "string", system = "string", character_slug = "string", venice_parameters = "table",
+  params = "table", tools = "table", max_turns = { "integer", min = 1, max = 1e6 },
+  context_tokens = COUNT, reserve_tokens = COUNT, messages = "table",
+}
+local NEW_OPTIONS = options.extend(OPTION_TYPES, { client = "table" })
+local SAY_OPTIONS = options.extend(options.REQUEST, { on_text = "function" })
 
 -- The methods of a conversation, apart from its metatable.
 local Conversation = {}
@@ -220,15 +231,10 @@ function Conversation:say(text, opts)
   if type(text) ~= "string" then
     error("venice: conversation:say: text must be a string, got " .. type(text), 2)
   end
-  if opts ~= nil and type(opts) ~= "table" then
-    error("venice: conversation:say: opts must be a table, got " .. type(opts), 2)
-  end
+  options.check(opts, SAY_OPTIONS, "venice: conversation:say", 2)
   local o, on_text = {}, nil
   for k, v in pairs(opts or {}) do
     if k == "on_text" then on_text = v else o[k] = v end
-  end
-  if on_text ~= nil and type(on_text) ~= "function" then
-    error("venice: conversation:say: on_text must be a function", 2)
   end
   -- the new turn is built aside and becomes the history only with its answer
   local turn = {}
@@ -312,21 +318,12 @@ end
 
 --}====================
 
-local OPTION_TYPES = {
-  model = "string", system = "string", character_slug = "string", venice_parameters = "table",
-  params = "table", tools = "table", max_turns = "number", context_tokens = "number",
-  reserve_tokens = "number", messages = "table",
-}
 
 --- venice.conversation { client, model, system, character_slug, venice_parameters, params, tools,
 --- max_turns, context_tokens, reserve_tokens, messages } -> a conversation
 function M.new(o)
   if type(o) ~= "table" then error("venice.conversation: options must be a table, got " .. type(o), 2) end
-  for k, want in pairs(OPTION_TYPES) do
-    if o[k] ~= nil and type(o[k]) ~= want then
-      error(("venice.conversation: %s must be a %s, got %s"):format(k, want, type(o[k])), 2)
-    end
-  end
+  options.check(o, NEW_OPTIONS, "venice.conversation", 2)
   if not o.model then error("venice.conversation: model is required", 2) end
   local client = o.client
   if client == nil then client = require("venice").default() end
@@ -352,9 +349,7 @@ function M.load(path, opts)
   if type(path) ~= "string" then
     error("venice.conversation.load: path must be a string, got " .. type(path), 2)
   end
-  if opts ~= nil and type(opts) ~= "table" then
-    error("venice.conversation.load: options must be a table, got " .. type(opts), 2)
-  end
+  options.check(opts, NEW_OPTIONS, "venice.conversation.load", 2)
   local f, ferr = io.open(path, "rb")
   if not f then return nil, io_error("cannot read the conversation: " .. tostring(ferr), path) end
   local text = f:read("*a")
@@ -374,10 +369,9 @@ function M.load(path, opts)
     params = field "params", context_tokens = field "context_tokens", reserve_tokens = field "reserve_tokens",
     max_turns = field "max_turns", messages = field "messages" }
   for k, v in pairs(opts or {}) do o[k] = v end
-  for k, want in pairs(OPTION_TYPES) do
-    if o[k] ~= nil and type(o[k]) ~= want then
-      return nil, io_error(("%s: '%s' must be a %s"):format(path, k, want), path)
-    end
+  for k, rule in pairs(OPTION_TYPES) do
+    local why = o[k] ~= nil and options.violation(rule, o[k])
+    if why then return nil, io_error(("%s: '%s' %s"):format(path, k, why), path) end
   end
   local conv = M.new(o)
   conv.trimmed = tonumber(doc.trimmed) or 0
