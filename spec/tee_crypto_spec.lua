@@ -231,6 +231,17 @@ describe("tee_encrypt / decrypt against python3-cryptography", function()
     assert.equal("ValidationError", err.name)
     assert.error_matches(function() core.tee_encrypt(("\4"):rep(10), "x") end, "65 bytes")
   end)
+
+  it("names the key's own curve when a blob's ephemeral key is not one of its points", function()
+    local bad = "\4" .. ("\1"):rep(64) .. ("\0"):rep(12 + 16)
+    for _, curve in ipairs { "secp256k1", "P-256" } do
+      local k = core.tee_key(curve)
+      local plain, why = k:decrypt(bad)
+      assert.is_nil(plain)
+      assert.equal("the ephemeral public key is not a " .. curve .. " point", why)
+      k:close()
+    end
+  end)
 end)
 
 describe("core.ecdsa_verify", function()

@@ -211,7 +211,9 @@ static int l_key_decrypt(lua_State *L) {
   g = EC_GROUP_new_by_curve_name(k->nid);
   bn = BN_CTX_new();
   if (!bn || !g) why = "out of memory";
-  else if (!(eph = point_from(g, b, VN_PUB_LEN, bn))) why = "the ephemeral public key is not a secp256k1 point";
+  else if (!(eph = point_from(g, b, VN_PUB_LEN, bn)))
+    why = k->nid == NID_secp256k1 ? "the ephemeral public key is not a secp256k1 point"
+                                  : "the ephemeral public key is not a P-256 point";
   else if (shared_key(g, k->priv, eph, key, bn) != 0) why = "the key agreement failed";
   else if (gcm(1, key, b + VN_PUB_LEN, b + VN_PUB_LEN + VN_NONCE_LEN, clen, out,
                (unsigned char *)(b + len - VN_TAG_LEN)) != 0)
