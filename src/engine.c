@@ -56,7 +56,8 @@ double vn_now(void) {
  * each transfer beyond the streams an HTTP/2 connection takes (100, CURLMOPT_MAX_CONCURRENT_STREAMS)
  * opens a connection of its own: 200 concurrent streams made 101 connections. So, per origin, while
  * STREAMS_PER_CONNECTION or more of its transfers are on the multi handle and one of them is still
- * waiting for its connection, a new transfer waits in the engine's queue; it goes on as soon as
+ * waiting for its connection, a new transfer waits in the engine's queue (behind the ones of its
+ * origin already there; other origins are not held up); it goes on as soon as
  * that connection is made (it then finds room on it), or at once when the origin turns out to
  * speak HTTP/1.1, where every concurrent transfer needs a connection anyway. */
 #define STREAMS_PER_CONNECTION 100
@@ -81,7 +82,7 @@ static int origin_slot(vn_engine *e, const char *url) {
       o->used = ++e->origin_clock;
       return i + 1;
     }
-    if (o->inflight == 0 && (free_i < 0 || o->used < e->origins[free_i].used)) free_i = i;
+    if (o->inflight == 0 && o->held == 0 && (free_i < 0 || o->used < e->origins[free_i].used)) free_i = i;
   }
   if (free_i < 0) return 0;
   memcpy(e->origins[free_i].key, url, n);
@@ -112,9 +113,12 @@ static int engine_put(vn_engine *e, vn_transfer *t) {
 }
 
 int vn_engine_add(vn_engine *e, vn_transfer *t, const char *url) {
+  vn_origin *o;
   t->origin = origin_slot(e, url);
   t->connected = 0;
-  if (e->held || must_wait(e, t)) {   /* behind the ones already waiting: in order */
+  o = origin_of(e, t);
+  if ((o && o->held > 0) || must_wait(e, t)) {   /* behind its origin's waiting ones: in order */
+    if (o) o->held++;
     t->held = 1;
     t->next = NULL;
     t->prev = e->held_tail;
@@ -132,12 +136,19 @@ int vn_engine_add(vn_engine *e, vn_transfer *t, const char *url) {
  * libcurl callback: libcurl refuses that). One that cannot be added ends as failed. */
 static void engine_release(vn_engine *e) {
   vn_transfer *t = e->held, *nt;
+  int i, blocked[VN_ORIGINS];
+  for (i = 0; i < VN_ORIGINS; i++) blocked[i] = 0;
   for (; t; t = nt) {
     nt = t->next;
-    if (must_wait(e, t)) continue;
+    if (t->origin > 0 && blocked[t->origin - 1]) continue;
+    if (must_wait(e, t)) {   /* and the later ones of its origin too: in order */
+      if (t->origin > 0) blocked[t->origin - 1] = 1;
+      continue;
+    }
     if (t->prev) t->prev->next = t->next; else e->held = t->next;
     if (t->next) t->next->prev = t->prev; else e->held_tail = t->prev;
     t->held = 0;
+    if (origin_of(e, t)) origin_of(e, t)->held--;
     e->activity = 1;   /* the caller steps again at once: libcurl starts it on its next call */
     if (engine_put(e, t) != 0) {
       t->next = t->prev = NULL;
@@ -169,6 +180,7 @@ void vn_engine_remove(vn_transfer *t) {
     if (t->prev) t->prev->next = t->next; else e->held = t->next;
     if (t->next) t->next->prev = t->prev; else e->held_tail = t->prev;
     t->held = 0;
+    if (origin_of(e, t)) origin_of(e, t)->held--;
   } else {
     vn_origin *o = origin_of(e, t);
     curl_multi_remove_handle(e->multi, t->easy);

@@ -25,6 +25,7 @@ typedef struct vn_origin {
   char key[VN_ORIGIN_KEY];
   int inflight;                       /* its transfers on the multi handle */
   int connecting;                     /* of those, the ones without a connection yet */
+  int held;                           /* its transfers waiting in the engine's queue */
   int kind;                           /* ORIGIN_*: learned from the responses */
   unsigned long used;                 /* for reusing the least recently used slot */
 } vn_origin;
