@@ -62,7 +62,7 @@ describe("the C core for " .. LUA, function()
 
   it("links neither liblua (the interpreter provides the API) nor libcurl", function()
     local so = ROOT .. "/build/" .. VERSION .. "/venice/core.so"
-    if not exists(so) then pending("no " .. so) return end
+    assert(exists(so), "no " .. so)
     local p = io.popen("ldd " .. sh_quote(so) .. " 2>&1")
     local out = p:read("*a")
     p:close()
@@ -73,7 +73,7 @@ describe("the C core for " .. LUA, function()
 
   it("loads libcurl only when the first client needs it", function()
     local f = io.open("/proc/self/maps")
-    if not f then pending("no /proc/self/maps") return end
+    assert(f, "no /proc/self/maps")
     f:close()
     local script = [[
       package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -150,7 +150,7 @@ describe("require 'venice' without its C core", function()
   end)
 
   it("tells when a build exists but is not on package.cpath", function()
-    if not exists(ROOT .. "/build/" .. VERSION .. "/venice/core.so") then pending("not built") return end
+    assert(exists(ROOT .. "/build/" .. VERSION .. "/venice/core.so"), "not built")
     local out = run_lua(CHECKOUT_PATH, dir .. "/?.so", 'require "venice"')
     assert.matches("It is built in " .. ROOT .. "/build/" .. VERSION .. "/venice/core.so: add "
       .. ROOT .. "/build/" .. VERSION .. "/?.so to package.cpath", out, 1, true)
@@ -173,7 +173,11 @@ describe("require 'venice' without its C core", function()
       local same = v == VERSION or (VERSION == "jit" and v == "5.1")
       if not same and exists(ROOT .. "/build/" .. v .. "/venice/core.so") then other = v break end
     end
-    if not other then pending("no build for another Lua version") return end
+    if not other then   -- none yet (make check builds 5.4 only): build the 5.1 (or 5.4) one
+      other = VERSION == "5.4" and "5.1" or "5.4"
+      assert(os.execute(("make --no-print-directory -C %s all LUA_VERSION=%s >/dev/null 2>&1")
+        :format(sh_quote(ROOT), other)), "could not build for Lua " .. other)
+    end
     os.execute(("mkdir -p %s && cp %s %s"):format(sh_quote(dir .. "/venice"),
       sh_quote(ROOT .. "/build/" .. other .. "/venice/core.so"), sh_quote(dir .. "/venice/core.so")))
     local out, ok = run_lua(CHECKOUT_PATH, dir .. "/?.so", 'require "venice"')
