@@ -18,6 +18,7 @@ static const char VN_ENGINE_KEY = 'e';
 
 int vn_buf_append(vn_buf *b, const char *s, size_t n, size_t limit) {
   if (limit && (b->len + n > limit || b->len + n < b->len)) return -2;
+  if (b->len + n < b->len) return -1;   /* no limit, and the size itself overflows */
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
     char *p;
