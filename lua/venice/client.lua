@@ -56,11 +56,21 @@ local function api_key(client)
   return clean
 end
 
--- The facts of the client request.build needs, with this call's key.
+-- The facts of the client request.build needs, with this call's key: made once per client and
+-- key string (an api_key function is called for every request, as before).
+local contexts = setmetatable({}, { __mode = "k" })
 local function context(client)
+  local raw = secrets[client]
+  local c = contexts[client]
+  if c and type(raw) == "string" and c.raw == raw and c.base_url == client._base_url
+     and c.headers == client._headers and c.user_agent == client._ua then
+    return c
+  end
   local key, why, err = api_key(client)
-  return { base_url = client._base_url, headers = client._headers, user_agent = client._ua,
-    key = key, key_why = why, key_error = err }
+  c = { base_url = client._base_url, headers = client._headers, user_agent = client._ua,
+    key = key, key_why = why, key_error = err, raw = type(raw) == "string" and raw or nil }
+  contexts[client] = c
+  return c
 end
 
 -- One line per event to the client's logger (log = fn, or stderr with VENICE_LOG=debug); no secret

@@ -107,10 +107,18 @@ local function line_of(name, value, source)
   return l
 end
 
+-- The Authorization line of a key (the last one made is kept: a client sends the same key).
+local last_key, last_auth
+local function auth_line(key)
+  if key == last_key then return last_auth end
+  local l = line_of("Authorization", "Bearer " .. key, "api_key")
+  if l then last_key, last_auth = key, l end
+  return l
+end
+
 --- A header given on the client (ctx.headers, a header list) or for this request (o.headers, a
 --- table), case-insensitive; nil when absent or empty.
-function M.given_header(ctx, o, name)
-  local lname = name:lower()
+local function given_lower(ctx, o, lname)
   local h = o.headers
   if h then
     for k, v in pairs(h) do
@@ -120,7 +128,9 @@ function M.given_header(ctx, o, name)
   local v = find_in(ctx.headers, lname)
   if v ~= nil and v ~= "" then return v end
 end
-local given_header = M.given_header
+function M.given_header(ctx, o, name)
+  return given_lower(ctx, o, name:lower())
+end
 
 --}====================
 
@@ -432,9 +442,9 @@ function M.build(ctx, spec, args, params, o)
   local key = ctx.key
   local facts = facts_of(spec)
   -- the key goes to operations that take one, unless the request signs in with a wallet instead
-  local siwx = facts.siwx and given_header(ctx, o, "SIGN-IN-WITH-X")
+  local siwx = facts.siwx and given_lower(ctx, o, "sign-in-with-x")
   if not facts.bearer or siwx then key = nil end
-  local own_auth = given_header(ctx, o, "Authorization") ~= nil
+  local own_auth = given_lower(ctx, o, "authorization") ~= nil
   -- a missing key fails before sending, unless none is set and the API answers anonymously too
   if not key and facts.bearer and not siwx and not own_auth then
     if ctx.key_error then return nil, ctx.key_error end
@@ -461,7 +471,7 @@ function M.build(ctx, spec, args, params, o)
   local req = { method = spec.method, key = key, sse = false }
   params = params or {}
   for _, name in ipairs(facts.required_headers) do
-    if not given_header(ctx, o, name) then
+    if not given_lower(ctx, o, name:lower()) then
       return nil, verror("ValidationError", ("the %s header is required (pass it in opts.headers)"):format(name),
         { param = name })
     end
@@ -542,7 +552,7 @@ function M.build(ctx, spec, args, params, o)
   end
   if req.method ~= "GET" and req.method ~= "HEAD" then
     req.idempotency_key = o.idempotency_key
-    if not req.idempotency_key and req.method == "POST" and not given_header(ctx, o, "Idempotency-Key") then
+    if not req.idempotency_key and req.method == "POST" and not given_lower(ctx, o, "idempotency-key") then
       req.idempotency_key = M.idempotency_key()
     end
   end
@@ -552,21 +562,40 @@ function M.build(ctx, spec, args, params, o)
   local acc
   acc, err = line_of("Accept", accept, "opts.accept")
   if not acc then return nil, err end
-  local mine = { { "user-agent", ua }, { "accept", acc } }
+  local auth
   if key then
-    local auth = line_of("Authorization", "Bearer " .. key, "api_key")
+    auth = auth_line(key)
     if not auth then return nil, select(2, M.clean_key(key)) end
-    mine[#mine + 1] = { "authorization", auth }
   end
-  if content_type then mine[#mine + 1] = { "content-type", line_of("Content-Type", content_type) } end
-  local ik = req.idempotency_key
+  local ct = content_type and line_of("Content-Type", content_type)
+  local ik, ik_line = req.idempotency_key, nil
   if ik then
     if type(ik) ~= "string" or ik:find("[%z\r\n]") then
       return nil, check_header("Idempotency-Key", ik, "idempotency_key")
     end
-    mine[#mine + 1] = { "idempotency-key", "Idempotency-Key: " .. ik }
+    ik_line = "Idempotency-Key: " .. ik
   end
   req.content_type = content_type
+  local client_h = ctx.headers
+  local by = client_h and client_h.by
+  if not extra and (not client_h or by) then
+    -- no headers for this request: the SDK's lines not replaced by the client's, then the client's
+    local out, n = {}, 0
+    if not by or by["user-agent"] == nil then n = n + 1; out[n] = ua end
+    if not by or by["accept"] == nil then n = n + 1; out[n] = acc end
+    if auth and (not by or by["authorization"] == nil) then n = n + 1; out[n] = auth end
+    if ct and (not by or by["content-type"] == nil) then n = n + 1; out[n] = ct end
+    if ik_line and (not by or by["idempotency-key"] == nil) then n = n + 1; out[n] = ik_line end
+    if client_h then
+      for i = 1, #client_h do out[n + i] = client_h[i][4] end
+    end
+    req.headers = out
+    return req
+  end
+  local mine = { { "user-agent", ua }, { "accept", acc } }
+  if auth then mine[#mine + 1] = { "authorization", auth } end
+  if ct then mine[#mine + 1] = { "content-type", ct } end
+  if ik_line then mine[#mine + 1] = { "idempotency-key", ik_line } end
   req.headers = header_lines(ctx, mine, extra)
   return req
 end
