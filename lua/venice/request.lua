@@ -236,6 +236,7 @@ end
 
 --{==================== params ====================
 
+local is_integer = options.is_integer
 local TYPE_CHECKS = {
   string = function(v) return type(v) == "string" end,
   integer = options.is_integer,
@@ -245,6 +246,10 @@ local TYPE_CHECKS = {
   object = function(v) return type(v) == "table" end,
 }
 M.TYPE_CHECKS = TYPE_CHECKS
+
+-- The Lua type each API type needs (integers are numbers, checked further).
+local LUA_TYPE = { string = "string", integer = "number", number = "number", boolean = "boolean",
+  array = "table", object = "table" }
 
 local function set_of(list)
   local set = {}
@@ -269,8 +274,20 @@ function M.facts_of(spec)
   for name, h in pairs(spec.headers or EMPTY) do
     if h.required then required_headers[#required_headers + 1] = name end
   end
+  -- per field: the Lua type its value must have (file fields are checked by venice.upload), the
+  -- fields that must be integers, and the allowed values of an enum as a set
+  local files = set_of(spec.files)
+  local ltype, int, enum_set = {}, {}, {}
+  for field, want in pairs(spec.types or EMPTY) do
+    if not files[field] and TYPE_CHECKS[want] then
+      ltype[field] = LUA_TYPE[want] or false
+      int[field] = want == "integer" or nil
+    end
+  end
+  for field, allowed in pairs(spec.enums or EMPTY) do enum_set[field] = set_of(allowed) end
   f = {
-    files = set_of(spec.files),            -- uploads are checked by venice.upload, not as strings
+    ltype = ltype, int = int, enum_set = enum_set,
+    files = files,            -- uploads are checked by venice.upload, not as strings
     arrays = set_of(spec.arrays),
     bearer = accepts(spec, "bearer"),
     siwx = accepts(spec, "siwx"),
@@ -305,16 +322,22 @@ function M.validate(spec, params)
       return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
     end
   end
-  local files, types, enums = facts_of(spec).files, spec.types or EMPTY, spec.enums or EMPTY
+  local f = facts_of(spec)
+  local ltype, int, enum_set = f.ltype, f.int, f.enum_set
   for field, v in pairs(params) do
     if v ~= null then
-      local want = types[field]
-      if want and not files[field] and TYPE_CHECKS[want] and not TYPE_CHECKS[want](v) then
-        return type_error(field, want, v)
+      local lt = ltype[field]
+      if lt ~= nil then
+        local want = spec.types[field]
+        if lt then
+          if type(v) ~= lt or (int[field] and not is_integer(v)) then return type_error(field, want, v) end
+        elseif not TYPE_CHECKS[want](v) then
+          return type_error(field, want, v)
+        end
       end
-      local allowed = enums[field]
-      if allowed then
-        local err = enum_error(field, allowed, v)
+      local set = enum_set[field]
+      if set and not set[v] then
+        local err = enum_error(field, spec.enums[field], v)
         if err then return err end
       end
     end
@@ -393,9 +416,10 @@ M.random_bytes = random_bytes
 
 --- A fresh Idempotency-Key: "venice-lua-" and 32 hex digits of OS entropy.
 local hex_encode = core.hex_encode
-function M.idempotency_key()
+local function new_key()
   return "venice-lua-" .. hex_encode(random_bytes(16))
 end
+M.idempotency_key = new_key
 
 --}====================
 
@@ -441,10 +465,12 @@ M.header_lines = header_lines
 function M.build(ctx, spec, args, params, o)
   local key = ctx.key
   local facts = facts_of(spec)
+  -- no headers given on the client or for this request: none of theirs to look for
+  local given = (o.headers or ctx.headers) and given_lower
   -- the key goes to operations that take one, unless the request signs in with a wallet instead
-  local siwx = facts.siwx and given_lower(ctx, o, "sign-in-with-x")
+  local siwx = given and facts.siwx and given(ctx, o, "sign-in-with-x")
   if not facts.bearer or siwx then key = nil end
-  local own_auth = given_lower(ctx, o, "authorization") ~= nil
+  local own_auth = given and given(ctx, o, "authorization") ~= nil
   -- a missing key fails before sending, unless none is set and the API answers anonymously too
   if not key and facts.bearer and not siwx and not own_auth then
     if ctx.key_error then return nil, ctx.key_error end
@@ -468,10 +494,12 @@ function M.build(ctx, spec, args, params, o)
       path = path:gsub("{" .. name .. "}", (enc:gsub("%%", "%%%%")))
     end
   end
-  local req = { method = spec.method, key = key, sse = false }
+  -- every field the request may get, so that its table is made at its size once
+  local req = { method = spec.method, key = key, sse = false, url = nil, body = nil, mime = nil,
+    content_type = nil, idempotency_key = nil, headers = nil, secrets = nil, kind = nil }
   params = params or {}
   for _, name in ipairs(facts.required_headers) do
-    if not given_lower(ctx, o, name:lower()) then
+    if not (given and given(ctx, o, name:lower())) then
       return nil, verror("ValidationError", ("the %s header is required (pass it in opts.headers)"):format(name),
         { param = name })
     end
@@ -544,16 +572,24 @@ function M.build(ctx, spec, args, params, o)
     if not body then return nil, err end
     req.body, content_type = body, "application/json"
   end
-  req.url = ctx.base_url .. path
+  local base = ctx.base_url
+  if path == spec.path then   -- no path arguments: the URL of the last base_url is kept
+    if facts.url_base ~= base then facts.url_base, facts.url = base, base .. path end
+    req.url = facts.url
+  else
+    req.url = base .. path
+  end
   if query and next(query) then
     local q, err = query_string(query)
     if not q then return nil, err end
     if q ~= "" then req.url = req.url .. (path:find("?", 1, true) and "&" or "?") .. q end
   end
+  local made_key = false
   if req.method ~= "GET" and req.method ~= "HEAD" then
     req.idempotency_key = o.idempotency_key
-    if not req.idempotency_key and req.method == "POST" and not given_lower(ctx, o, "idempotency-key") then
+    if not req.idempotency_key and req.method == "POST" and not (given and given(ctx, o, "idempotency-key")) then
       req.idempotency_key = M.idempotency_key()
+      made_key = M.idempotency_key == new_key   -- hex digits: nothing to check
     end
   end
   -- the SDK's headers, each checked (their values may carry the caller's text)
@@ -570,7 +606,7 @@ function M.build(ctx, spec, args, params, o)
   local ct = content_type and line_of("Content-Type", content_type)
   local ik, ik_line = req.idempotency_key, nil
   if ik then
-    if type(ik) ~= "string" or ik:find("[%z\r\n]") then
+    if not made_key and (type(ik) ~= "string" or ik:find("[%z\r\n]")) then
       return nil, check_header("Idempotency-Key", ik, "idempotency_key")
     end
     ik_line = "Idempotency-Key: " .. ik
@@ -580,6 +616,19 @@ function M.build(ctx, spec, args, params, o)
   local by = client_h and client_h.by
   if not extra and (not client_h or by) then
     -- no headers for this request: the SDK's lines not replaced by the client's, then the client's
+    if not by then   -- all of the SDK's lines, made at their size once
+      local out = { ua, acc, auth, ct, ik_line }
+      if not (auth and ct and ik_line) then
+        local n = 2
+        for i = 3, 5 do
+          local l = out[i]
+          if l then n = n + 1; out[n] = l end
+        end
+        for i = n + 1, 5 do out[i] = nil end
+      end
+      req.headers = out
+      return req
+    end
     local out, n = {}, 0
     if not by or by["user-agent"] == nil then n = n + 1; out[n] = ua end
     if not by or by["accept"] == nil then n = n + 1; out[n] = acc end
