@@ -167,6 +167,34 @@ describe("request.build", function()
     assert.equal(1, n)
   end)
 
+  it("makes the same header lines whether or not the request gives headers of its own", function()
+    local function lines(req)
+      local out = {}
+      for i, l in ipairs(req.headers) do out[i] = l:gsub("^(Idempotency%-Key: ).*", "%1K") end
+      return out
+    end
+    local clients = { {}, { key = false },
+      { headers = assert(request.header_list({ Accept = "text/x", ["X-C"] = "1", authorization = "Bearer c" })) },
+      { headers = assert(request.header_list({ ["X-C"] = "1", ["Idempotency-Key"] = "ik" })) } }
+    for ci, c in ipairs(clients) do
+      for _, call in ipairs { { "chat.completions.create", CHAT }, { "models.list", {} } } do
+        local a, aerr = build(call[1], {}, call[2], {}, c)
+        local b, berr = build(call[1], {}, call[2], { headers = {} }, c)
+        if not a then
+          assert.equal(tostring(berr), tostring(aerr))
+        else
+          assert.same(lines(b), lines(a), call[1] .. " with client " .. ci)
+          local n = 0
+          for _ in pairs(a.headers) do n = n + 1 end
+          assert.equal(#a.headers, n)   -- a list without holes
+        end
+      end
+    end
+    local req = assert(build("chat.completions.create", {}, CHAT))
+    assert.matches("^venice%-lua%-%x+$", req.idempotency_key)
+    assert.equal("Idempotency-Key: " .. req.idempotency_key, req.headers[#req.headers])
+  end)
+
   it("sends anonymous operations without a key when none is set, and refuses the others", function()
     for _, name in ipairs { "models.list", "models.traits", "images.styles" } do
       local req = assert(build(name, {}, {}, {}, { key = false }))
