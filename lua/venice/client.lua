@@ -255,9 +255,8 @@ M.perform = perform
 local secrets_cache = setmetatable({}, { __mode = "k" })
 
 -- The secrets of a request: the key, the caller's own Authorization value, base_url's userinfo.
-local function secrets_of(client, req, o)
-  local own = (o.headers or client._headers) and request.given_header({ headers = client._headers }, o,
-    "Authorization")
+local function secrets_of(client, ctx, req, o)
+  local own = (o.headers or ctx.headers) and request.given_header(ctx, o, "Authorization")
   if own then
     local token = type(own) == "string" and own:match("^%S+%s+(.+)$") or nil
     return retry.secrets(req.key, own, token, client._userinfo)
@@ -274,7 +273,7 @@ function M.build(client, spec, args, params, o)
   local ctx = context(client)
   local req, err = request.build(ctx, spec, args, params, o)
   if not req then return nil, retry.redact(err, retry.secrets(ctx.key, client._userinfo)) end
-  req.secrets = secrets_of(client, req, o)
+  req.secrets = secrets_of(client, ctx, req, o)
   return req
 end
 

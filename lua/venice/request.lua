@@ -317,7 +317,9 @@ end
 --- field. The fields present are walked (a handful, where a schema has dozens): only a table's
 --- own fields are sent, so they are the ones to check.
 function M.validate(spec, params)
-  for _, field in ipairs(spec.required or EMPTY) do
+  local required = spec.required or EMPTY
+  for i = 1, #required do
+    local field = required[i]
     if params[field] == nil then
       return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
     end
