@@ -1,7 +1,7 @@
 # Packaging (sourced by tools/run-tests.sh): the rockspecs, `luarocks make` into a temporary tree
 # for Lua 5.4 and 5.1 with the installed copy used from a clean environment, the local server's
-# rock installed beside it and run from that tree, and the LuaLS types naming every public
-# function (tools/suites/generated.sh checks they are in sync with the endpoint table).
+# rock installed beside it and run from that tree. (spec/types_spec.lua checks the LuaLS types
+# against every public function; tools/suites/generated.sh keeps them in sync with the endpoints.)
 
 ROCKS_DIR="$TMP/rocks"
 mkdir -p "$ROCKS_DIR"
@@ -171,57 +171,9 @@ rocks_mock() {
   return $rc
 }
 
-# Every function of the module and of a client's namespaces is described in types/venice.lua.
-types_cover_api() {
-  LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;" LUA_CPATH="$ROOT/build/5.4/?.so;;" lua5.4 - <<'EOF'
-local venice = require "venice"
-local text = io.open("types/venice.lua"):read("*a")
-local missing, n = {}, 0
-local function want(pattern, what)
-  n = n + 1
-  if not text:find(pattern) then missing[#missing + 1] = what end
-end
-local function esc(s) return (s:gsub("%p", "%%%0")) end
-for k, v in pairs(venice) do
-  if type(k) == "string" and k:sub(1, 1) ~= "_" then
-    if type(v) == "function" then want("\nfunction venice%." .. esc(k) .. "%(", "venice." .. k)
-    else want("\n%-%-%-@field " .. esc(k) .. " ", "venice." .. k) end
-  end
-end
-local function walk(t, path, seen)
-  if seen[t] then return end
-  seen[t] = true
-  local keys = {}
-  for k in pairs(t) do if type(k) == "string" and k:sub(1, 1) ~= "_" then keys[#keys + 1] = k end end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local v = t[k]
-    if type(v) == "function" then
-      if path == "" then
-        want("\n%-%-%-@field " .. esc(k) .. " fun", "client." .. k)
-      else
-        want("\nfunction ns_" .. esc(path:gsub("%.", "_")) .. "%." .. esc(k) .. "%(", "client." .. path .. "." .. k)
-      end
-    elseif type(v) == "table" and getmetatable(v) == nil then
-      walk(v, path == "" and k or (path .. "." .. k), seen)
-    end
-  end
-end
-walk(venice.new { api_key = "types-check" }, "", {})
-for _, name in ipairs { "read", "collect", "close", "meta" } do want("\nfunction Stream:" .. name .. "%(", "Stream:" .. name) end
-for _, name in ipairs { "done", "result", "cancel" } do want("\nfunction Task:" .. name .. "%(", "Task:" .. name) end
-for name in pairs(venice.errors) do want("\n%-%-%-@field " .. esc(name) .. " venice%.ErrorClass", "errors." .. name) end
-table.sort(missing)
-for _, m in ipairs(missing) do print("types/venice.lua does not describe " .. m) end
-print(("types: %d names checked, %d missing"):format(n, #missing))
-os.exit(#missing == 0 and 0 or 1)
-EOF
-}
-
 check "rockspec-lint-scm" luarocks lint rockspec/venice-scm-1.rockspec
 check "rockspec-lint-0.1.0" luarocks lint rockspec/venice-0.1.0-1.rockspec
 check "rockspec-modules" rocks_modules
-check "types-cover-api" types_cover_api
 for rocks_v in 5.4 5.1; do
   check "rock-make-$rocks_v" rocks_make $rocks_v
   check "rock-exports-$rocks_v" rocks_exports $rocks_v
