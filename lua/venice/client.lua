@@ -168,9 +168,7 @@ local function result_of(t, kind, o)
   if o.output then
     if not (bytes > 0 and body == "") then   -- no body reached the core's file: an empty file
       -- written beside it and renamed over it, as the core does: the old file or the whole new one
-      local tmp = o.output .. ".part-" .. (core.random_bytes(6):gsub(".", function(c)
-        return ("%02x"):format(c:byte())
-      end))
+      local tmp = o.output .. ".part-" .. core.hex_encode(core.random_bytes(6))
       local f, err = io.open(tmp, "wb")
       local ok = f ~= nil
       if f then
