@@ -156,19 +156,5 @@ out[#out + 1] = "}"
 out[#out + 1] = ""
 local text = table.concat(out, "\n")
 
-local target = root .. "/mock/lua/venice/mock/samples.lua"
-if check then
-  local f = io.open(target, "r")
-  local cur = f and f:read("*a")
-  if f then f:close() end
-  if cur ~= text then
-    io.stderr:write("gen-mock-samples: ", target, " is out of date (run lua5.4 tools/gen-mock-samples.lua)\n")
-    os.exit(1)
-  end
-  print(("gen-mock-samples: %d operations, up to date"):format(#keys))
-  return
-end
-local w = io.open(target, "w") or fail("cannot write %s", target)
-w:write(text)
-w:close()
-print(("wrote %s (%d operations)"):format(target, #keys))
+openapi.write_generated("gen-mock-samples", root .. "/mock/lua/venice/mock/samples.lua", text, check,
+  ("%d operations"):format(#keys))

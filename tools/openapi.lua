@@ -113,4 +113,24 @@ function M.emit(v, indent)
 end
 
 
+--- Writes a generated file, or with `check` only compares it and exits 1 when it differs.
+--- `name` is the generator (tools/NAME.lua), `what` says what the file holds ("52 operations").
+function M.write_generated(name, target, text, check, what)
+  if check then
+    local f = io.open(target, "r")
+    local cur = f and f:read("*a")
+    if f then f:close() end
+    if cur ~= text then
+      io.stderr:write(name, ": ", target, " is out of date (run lua5.4 tools/", name, ".lua)\n")
+      os.exit(1)
+    end
+    print(("%s: %s, up to date"):format(name, what))
+    return
+  end
+  local w = assert(io.open(target, "w"))
+  w:write(text)
+  w:close()
+  print(("wrote %s (%s)"):format(target, what))
+end
+
 return M
