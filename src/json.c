@@ -147,24 +147,32 @@ static unsigned char *put_utf8(unsigned char *o, unsigned cp) {
   return o;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0. *p >= 0x80. */
+/* The length a sequence led by c has (2 to 4), with the range of its second
+ * byte (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF),
+ * or 0 when c cannot lead one. */
+static size_t utf8_lead(unsigned c, unsigned *lo, unsigned *hi) {
+  *lo = 0x80;
+  *hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) return 2;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (c == 0xE0) *lo = 0xA0;
+    else if (c == 0xED) *hi = 0x9F;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (c == 0xF0) *lo = 0x90;
+    else if (c == 0xF4) *hi = 0x8F;
+    return 4;
+  }
+  return 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at p, or 0. *p >= 0x80. */
 static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
-  unsigned c = p[0];
   size_t left = (size_t)(end - p);
-  unsigned lo = 0x80, hi = 0xBF;
-  size_t n, i;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
-  } else return 0;
-  if (left < n || p[1] < lo || p[1] > hi) return 0;
+  unsigned lo, hi;
+  size_t n = utf8_lead(p[0], &lo, &hi), i;
+  if (n == 0 || left < n || p[1] < lo || p[1] > hi) return 0;
   for (i = 2; i < n; i++)
     if ((p[i] & 0xC0) != 0x80) return 0;
   return n;
@@ -175,21 +183,10 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
  * found there, or 1 when *p cannot start one. The decoder replaces each
  * such subpart with one U+FFFD. */
 static size_t utf8_bad(const unsigned char *p, const unsigned char *end) {
-  unsigned c = p[0];
   size_t left = (size_t)(end - p);
-  unsigned lo = 0x80, hi = 0xBF;
-  size_t n, i;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
-  } else return 1;
-  if (left < 2 || p[1] < lo || p[1] > hi) return 1;
+  unsigned lo, hi;
+  size_t n = utf8_lead(p[0], &lo, &hi), i;
+  if (n == 0 || left < 2 || p[1] < lo || p[1] > hi) return 1;
   for (i = 2; i < n && i < left; i++)
     if ((p[i] & 0xC0) != 0x80) break;
   return i;
