@@ -1,6 +1,6 @@
 -- run.lua: venice-lua's benchmark. Starts the local C server (bench/server.c), runs every client
 -- on the same work, each case repeated, and prints medians with every client's ratio to raw
--- libcurl and to venice-lua, then the targets of issue 8 as met / NOT MET.
+-- libcurl and to venice-lua, then the targets as met / NOT MET.
 --
 --   lua5.4 bench/run.lua [--smoke] [--repeat R] [--markdown FILE]     (make bench / make bench-smoke)
 --
@@ -12,6 +12,10 @@
 
 local ROOT = (arg[0]:match("^(.*)/bench/[^/]*$") or "."):gsub("^$", ".")
 local BUILD = ROOT .. "/build/bench"
+package.path = ROOT .. "/bench/?.lua;" .. package.path
+local common = require "common"
+local sh_quote, capture, exists, have = common.sh_quote, common.capture, common.exists, common.have
+local median, fmt_s, fmt_ratio, pad, lpad = common.median, common.fmt_s, common.fmt_r, common.pad, common.lpad
 
 local args = { repeats = nil, smoke = false, markdown = nil, instructions = false }
 do
@@ -30,11 +34,7 @@ do
   end
 end
 
-local function env_num(name, default, smoke_default)
-  local v = tonumber(os.getenv(name) or "")
-  if v then return math.floor(v) end
-  return args.smoke and smoke_default or default
-end
+local function env_num(name, default, smoke_default) return common.env_num(name, default, smoke_default, args.smoke) end
 
 local N_SEQ = env_num("BENCH_SEQ", 2000, 20)
 local N_CURL = env_num("BENCH_CURL", 100, 3)
@@ -46,29 +46,6 @@ local REPEAT = args.repeats or env_num("BENCH_REPEAT", 5, 1)
 local N_MEM_SMALL = args.smoke and 5 or 20
 
 --{==================== processes ====================
-
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function capture(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local ok, how, code = p:close()
-  if ok == true then code = 0 elseif type(ok) == "number" then code = ok end   -- 5.1 returns the status
-  return out, code or (how == "exit" and 1) or 1
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-local function have(cmd)
-  local _, code = capture("command -v " .. cmd .. " >/dev/null")
-  return code == 0
-end
 
 local TMP = os.tmpname()
 os.remove(TMP)
@@ -151,40 +128,11 @@ end
 
 --{==================== statistics and output ====================
 
-local function median(list)
-  if #list == 0 then return nil end
-  local t = {}
-  for i, v in ipairs(list) do t[i] = v end
-  table.sort(t)
-  local m = #t // 2
-  if #t % 2 == 1 then return t[m + 1] end
-  return (t[m] + t[m + 1]) / 2
-end
-
-local function fmt_s(s)
-  if not s then return "-" end
-  if s >= 100 then return ("%.0f s"):format(s) end
-  if s >= 1 then return ("%.2f s"):format(s) end
-  if s >= 0.001 then return ("%.1f ms"):format(s * 1000) end
-  return ("%.0f us"):format(s * 1e6)
-end
-
-local function fmt_ratio(a, b)
-  if not a or not b or b == 0 then return "-" end
-  local r = a / b
-  if r >= 100 then return ("%.0fx"):format(r) end
-  if r >= 10 then return ("%.1fx"):format(r) end
-  return ("%.2fx"):format(r)
-end
-
 local md = {}   -- markdown lines
 local function say(line)
   print(line)
 end
 local function mdline(line) md[#md + 1] = line end
-
-local function pad(s, n) s = tostring(s) return s .. string.rep(" ", n - #s) end
-local function lpad(s, n) s = tostring(s) return string.rep(" ", n - #s) .. s end
 
 -- rows: { label, seconds, note }; the raw and venice rows are looked up by key
 local function table_out(title, rows, raw_key, venice_key, unit_note)
@@ -438,33 +386,37 @@ mdline("-" .. mem_line:sub(2))
 mdline("-" .. req_line:sub(2))
 
 -- 4b. instructions (valgrind), which the machine's load does not change
+local instr = {}   -- "seq" / "chunk" -> { raw =, venice =, luasocket =, parts = { {label, n}, ... } }
 if args.instructions and have("valgrind") then
-  local function irefs(cmd)
-    -- "env A=B prog ..." runs valgrind under env, so that valgrind measures prog, not env
-    local envs, rest = cmd:match("^(env .-'[^']*' %S+='[^']*') (.*)$")
-    if not envs then envs, rest = "", cmd end
-    local out = capture(("%s valgrind --tool=callgrind --callgrind-out-file=/dev/null %s"):format(envs, rest))
-    local n = out:match("Collected : (%d+)") or out:match("I%s+refs:%s+([%d,]+)")
-    return n and tonumber((n:gsub(",", ""))) or nil
-  end
-  -- per unit: the difference between a run of n2 units and one of n1, over n2 - n1
-  local function per_unit(mk, n1, n2)
-    local a, b = irefs(mk(n1)), irefs(mk(n2))
-    return a and b and (b - a) / (n2 - n1)
-  end
+  -- the components of venice-lua's cost, by the inclusive count of the function that does each
+  -- (names from the core's symbols and libcurl's exports; the rest is the Lua layer)
+  local PARTS = {
+    seq = {
+      { "curl_multi_perform", "libcurl's transfer (with the core's callbacks)" },
+      { "vn_json_decode", "JSON decode of the response" },
+      { "l_request", "core.request: the transfer set up" },
+      { "l_json_encode", "JSON encode of the request body" },
+    },
+    chunk = {
+      { "curl_multi_perform", "libcurl's transfer and the SSE decoder (callbacks)" },
+      { "vn_json_decode", "JSON decode of the chunk" },
+    },
+  }
+  local REST = { seq = "the Lua layer: its VM, tables, strings and GC",
+    chunk = "the iterator: next_event, the Lua layer's tables and GC" }
   local s1, s2 = args.smoke and 2 or 20, args.smoke and 12 or 520
   local c1, c2 = args.smoke and 20 or 1000, args.smoke and 220 or 21000
   local function sbase(n) return ("http://127.0.0.1:%d/n%d/api/v1"):format(port, n) end
   local seq_i = {
-    { "raw libcurl C", function(n) return ("%s seq %d %s"):format(RAW, n, BASE) end },
-    { "venice-lua (Lua 5.4)", function(n) return ("%s seq %d %s"):format(VENICE, n, BASE) end },
-    { "luasocket + cjson", function(n) return ("%s seq %d %s"):format(LUASOCKET, n, BASE) end },
+    { "raw", "raw libcurl C", function(n) return ("%s seq %d %s"):format(RAW, n, BASE) end },
+    { "venice", "venice-lua (Lua 5.4)", function(n) return ("%s seq %d %s"):format(VENICE, n, BASE) end },
+    { "luasocket", "luasocket + cjson", function(n) return ("%s seq %d %s"):format(LUASOCKET, n, BASE) end },
   }
   local stream_i = {
-    { "raw libcurl C", function(n) return ("%s stream %s %s"):format(RAW, sbase(n), WARM_BASE) end },
-    { "cjson.decode alone", function(n) return ("%s decode %d %s"):format(LUASOCKET, n, BASE) end },
-    { "venice-lua iterator (Lua 5.4)", function(n) return ("%s stream %s %s"):format(VENICE, sbase(n), WARM_BASE) end },
-    { "luasocket + naive split + cjson", function(n) return ("%s stream %s %s"):format(LUASOCKET, sbase(n), WARM_BASE) end },
+    { "raw", "raw libcurl C", function(n) return ("%s stream %s %s"):format(RAW, sbase(n), WARM_BASE) end },
+    { "decode", "cjson.decode alone", function(n) return ("%s decode %d %s"):format(LUASOCKET, n, BASE) end },
+    { "venice", "venice-lua iterator (Lua 5.4)", function(n) return ("%s stream %s %s"):format(VENICE, sbase(n), WARM_BASE) end },
+    { "luasocket", "luasocket + naive split + cjson", function(n) return ("%s stream %s %s"):format(LUASOCKET, sbase(n), WARM_BASE) end },
   }
   say("")
   say("instructions (valgrind --tool=callgrind; user space only, the kernel's share is not counted)")
@@ -473,15 +425,34 @@ if args.instructions and have("valgrind") then
   mdline("")
   mdline("| case | client | instructions | / raw libcurl |")
   mdline("|---|---|---:|---:|")
-  for _, group in ipairs { { "per request", seq_i, s1, s2 }, { "per chunk", stream_i, c1, c2 } } do
+  for _, group in ipairs { { "seq", "per request", seq_i, s1, s2 }, { "chunk", "per chunk", stream_i, c1, c2 } } do
     local base_n
-    for i, c in ipairs(group[2]) do
-      io.stderr:write(("bench: callgrind %s, %s\n"):format(group[1], c[1]))
-      local n = per_unit(c[2], group[3], group[4])
+    local g = {}
+    instr[group[1]] = g
+    for i, c in ipairs(group[3]) do
+      io.stderr:write(("bench: callgrind %s, %s\n"):format(group[2], c[2]))
+      local n, parts = common.per_unit(c[3], group[4], group[5], TMP, c[1] == "venice" and PARTS[group[1]] or nil,
+        REST[group[1]])
       if i == 1 then base_n = n end
-      say(("  %-12s %s %10s %8s"):format(group[1], pad(c[1], 34), n and ("%.0f"):format(n) or "-",
+      g[c[1]] = n
+      if parts then g.parts = parts end
+      say(("  %-12s %s %10s %8s"):format(group[2], pad(c[2], 34), n and ("%.0f"):format(n) or "-",
         fmt_ratio(n, base_n)))
-      mdline(("| %s | %s | %s | %s |"):format(group[1], c[1], n and ("%.0f"):format(n) or "-", fmt_ratio(n, base_n)))
+      mdline(("| %s | %s | %s | %s |"):format(group[2], c[2], n and ("%.0f"):format(n) or "-", fmt_ratio(n, base_n)))
+    end
+  end
+  -- where venice-lua's instructions go
+  for _, group in ipairs { { "seq", "per request" }, { "chunk", "per chunk" } } do
+    local g = instr[group[1]]
+    if g.parts and g.venice then
+      say(("  venice-lua %s, by component:"):format(group[2]))
+      mdline("")
+      mdline(("venice-lua's instructions %s, by component (inclusive counts of the function doing each):"):format(group[2]))
+      mdline("")
+      for _, p in ipairs(g.parts) do
+        say(("    %s %10.0f  %4.0f%%"):format(pad(p[1], 52), p[2], p[2] / g.venice * 100))
+        mdline(("- %s: %.0f (%.0f%%)"):format(p[1], p[2], p[2] / g.venice * 100))
+      end
     end
   end
 end
@@ -502,6 +473,31 @@ local function cmp(x, op, y)
   if not x or not y then return nil end
   if op == "<=" then return x <= y elseif op == ">=" then return x >= y else return x < y end
 end
+-- the median of per-round ratios of two clients of one case (neighbours in each round), and
+-- their range
+local function paired(name, a, b)
+  local la, lb = results[name][a] or {}, results[name][b] or {}
+  local rs = {}
+  for i = 1, math.min(#la, #lb) do
+    if la[i].seconds and lb[i].seconds and lb[i].seconds > 0 then rs[#rs + 1] = la[i].seconds / lb[i].seconds end
+  end
+  if #rs == 0 then return nil, "" end
+  table.sort(rs)
+  return median(rs), #rs > 1 and (" (%s-%s)"):format(fmt_ratio(rs[1], 1), fmt_ratio(rs[#rs], 1)) or ""
+end
+local ls_pair, ls_range = paired("seq", "luasocket", "venice")
+-- the instruction ratio, and where venice-lua's instructions go
+local function instr_detail()
+  local g = instr.seq
+  if not (g and g.venice and g.raw) then return "not measured (make bench runs callgrind)" end
+  local d = ("%s (%.0f against %.0f)"):format(fmt_ratio(g.venice, g.raw), g.venice, g.raw)
+  if g.parts then
+    local parts = {}
+    for _, p in ipairs(g.parts) do parts[#parts + 1] = ("%s %.0fk"):format(p[1], p[2] / 1000) end
+    d = d .. "; venice-lua's: " .. table.concat(parts, ", ")
+  end
+  return d
+end
 local targets = {
   target("sequential: venice-lua <= 1.3x raw libcurl", cmp(ratio(v_seq, raw_seq), "<=", 1.3),
     fmt_ratio(v_seq, raw_seq)),
@@ -519,6 +515,10 @@ local targets = {
     NODE and (fmt_ratio(node_st, v_st) .. " faster") or "node absent"),
   target(("%d concurrent streams: wall < 2x one stream's"):format(N_STREAMS), cmp(ratio(v_conc, one), "<", 2),
     fmt_ratio(v_conc, one)),
+  target("plain HTTP: instructions per request <= 1.5x raw libcurl's", cmp(ratio(instr.seq and instr.seq.venice,
+      instr.seq and instr.seq.raw), "<=", 1.5), instr_detail()),
+  target("plain HTTP: >= 1.3x faster than luasocket + cjson (paired rounds)", cmp(ls_pair, ">=", 1.3),
+    ls_pair and (fmt_ratio(ls_pair, 1) .. " faster" .. ls_range) or "-"),
   target('require "venice" under 5 ms', cmp(req_s, "<", 0.005), fmt_s(req_s)),
   target(("peak memory of %d requests within 2 MiB of %d requests'"):format(N_SEQ, N_MEM_SMALL),
     cmp(peak_big and peak_small and peak_big - peak_small, "<=", 2048),
@@ -527,7 +527,7 @@ local targets = {
     rss_stream and ("%.1f KiB"):format(rss_stream) or "-"),
 }
 say("")
-say("targets (issue 8)" .. (args.smoke and " -- smoke run, not meaningful" or ""))
+say("targets" .. (args.smoke and " -- smoke run, not meaningful" or ""))
 mdline("")
 mdline("### Targets")
 mdline("")

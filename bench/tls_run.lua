@@ -14,6 +14,10 @@
 
 local ROOT = (arg[0]:match("^(.*)/bench/[^/]*$") or "."):gsub("^$", ".")
 local BUILD = ROOT .. "/build/bench"
+package.path = ROOT .. "/bench/?.lua;" .. package.path
+local common = require "common"
+local sh_quote, capture, exists, have = common.sh_quote, common.capture, common.exists, common.have
+local median, fmt_s, fmt_r, pad, lpad = common.median, common.fmt_s, common.fmt_r, common.pad, common.lpad
 
 local args = { smoke = false }
 do
@@ -31,11 +35,7 @@ do
   end
 end
 
-local function env_num(name, default, smoke_default)
-  local v = tonumber(os.getenv(name) or "")
-  if v then return math.floor(v) end
-  return args.smoke and smoke_default or default
-end
+local function env_num(name, default, smoke_default) return common.env_num(name, default, smoke_default, args.smoke) end
 
 local N_SEQ = env_num("BENCH_SEQ", 2000, 20)
 local N_SLOW = math.min(N_SEQ, env_num("BENCH_SLOW_SEQ", 200, 3))
@@ -44,24 +44,6 @@ local STREAM_CHUNKS = env_num("BENCH_STREAM_CHUNKS", 50, 5)
 local DELAY_MS = env_num("BENCH_DELAY_MS", 10, 2)
 local N_WARM = env_num("BENCH_WARM", 200, 5)
 local REPEAT = args.repeats or env_num("BENCH_REPEAT", 5, 1)
-
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function capture(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local ok, how, code = p:close()
-  if ok == true then code = 0 elseif type(ok) == "number" then code = ok end
-  return out, code or (how == "exit" and 1) or 1
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-local function have(cmd) return select(2, capture("command -v " .. cmd .. " >/dev/null")) == 0 end
 
 for _, need in ipairs { "nginx", "openssl" } do
   if not have(need) then
@@ -249,16 +231,6 @@ local load_end = capture("cat /proc/loadavg"):match("^(%S+)")
 
 --{==================== statistics ====================
 
-local function median(list)
-  local t = {}
-  for _, v in ipairs(list) do t[#t + 1] = v end
-  if #t == 0 then return nil end
-  table.sort(t)
-  local m = #t // 2
-  if #t % 2 == 1 then return t[m + 1] end
-  return (t[m] + t[m + 1]) / 2
-end
-
 local function values(case, proto, key, field, scale)
   local out = {}
   local list = results[case] and results[case][proto] and results[case][proto][key] or {}
@@ -288,29 +260,11 @@ local function paired(case, proto, ka, kb, field, sa, sb)
   return median(rs), rs[1], rs[#rs]
 end
 
-local function fmt_s(s)
-  if not s then return "-" end
-  if s >= 100 then return ("%.0f s"):format(s) end
-  if s >= 1 then return ("%.2f s"):format(s) end
-  if s >= 0.001 then return ("%.1f ms"):format(s * 1000) end
-  return ("%.0f us"):format(s * 1e6)
-end
-
-local function fmt_r(r)
-  if not r then return "-" end
-  if r >= 100 then return ("%.0fx"):format(r) end
-  if r >= 10 then return ("%.1fx"):format(r) end
-  return ("%.2fx"):format(r)
-end
-
 local function fmt_pair(m, lo, hi)
   if not m then return "-" end
   if lo == hi then return fmt_r(m) end
   return ("%s (%s-%s)"):format(fmt_r(m), fmt_r(lo), fmt_r(hi))
 end
-
-local function pad(s, n) s = tostring(s) return s .. string.rep(" ", math.max(0, n - #s)) end
-local function lpad(s, n) s = tostring(s) return string.rep(" ", math.max(0, n - #s)) .. s end
 
 local md = {}
 local function say(line) print(line) end
@@ -351,6 +305,36 @@ local function target(desc, ok, detail)
   targets[#targets + 1] = { desc, status, detail }
 end
 
+-- Instructions per request over HTTPS (callgrind: the difference of two runs), venice-lua's by
+-- component, printed and returned as a note for the target ("" without valgrind).
+local PARTS = {
+  { "curl_multi_perform", "libcurl's transfer with TLS (and the core's callbacks)" },
+  { "vn_json_decode", "JSON decode" },
+  { "l_request", "core.request" },
+  { "l_json_encode", "JSON encode" },
+}
+local function profile(p, mode, unit, prefix)
+  if not have("valgrind") then return "" end
+  if args.smoke and (mode ~= "seq" or p.key ~= "1.1") then return "" end   -- once, to keep it working
+  local n1, n2 = args.smoke and 2 or 20, args.smoke and 12 or 220
+  io.stderr:write(("bench: callgrind %s over %s\n"):format(unit, p.label))
+  local raw = common.per_unit(function(n)
+    return env(p.key) .. ("%s %s %d %s"):format(RAW, mode, n, base(p, prefix)) end, n1, n2, TMP)
+  local ven, parts = common.per_unit(function(n)
+    return env(p.key, LUA_ENV) .. ("%s %s %d %s"):format(VENICE, mode, n, base(p, prefix)) end,
+    n1, n2, TMP, PARTS, "the Lua layer (VM, tables, strings, GC)")
+  if not (raw and ven and raw > 0) then return "" end
+  local list = {}
+  for _, x in ipairs(parts or {}) do list[#list + 1] = ("%s %.0fk"):format(x[1], x[2] / 1000) end
+  local line = ("instructions %s %.0f against raw libcurl's %.0f (%s); venice-lua's: %s"):format(unit, ven, raw,
+    fmt_r(ven / raw), table.concat(list, ", "))
+  say("  " .. line)
+  mdline("")
+  mdline(line:sub(1, 1):upper() .. line:sub(2) .. " (callgrind).")
+  return "; " .. line
+end
+
+-- 1. sequential completions
 -- 1. sequential completions
 for _, p in ipairs(PROTOS) do
   local title = ("%d sequential small chat completions over HTTPS, %s"):format(N_SEQ, p.label)
@@ -378,8 +362,9 @@ for _, p in ipairs(PROTOS) do
     end
   end
   local m, lo, hi = paired("seq", p.key, "venice", "raw")
+  local prof = profile(p, "seq", "per request")
   target(("%s sequential: venice-lua <= 1.1x raw libcurl"):format(p.label), m and m <= 1.1,
-    m and (fmt_pair(m, lo, hi) .. (m > 1.1 and (", %.0f%% over"):format((m / 1.1 - 1) * 100) or "")) or "-")
+    m and (fmt_pair(m, lo, hi) .. (m > 1.1 and (", %.0f%% over"):format((m / 1.1 - 1) * 100) or "") .. prof) or "-")
   if p.key == "1.1" and LUASEC then
     local a = paired("seq", p.key, "luasec", "venice", "seconds", N_SEQ / N_SLOW)
     local b = paired("seq", p.key, "luasec_nd", "venice", "seconds", N_SEQ / N_SLOW)
@@ -474,8 +459,9 @@ for _, p in ipairs(PROTOS) do
     mdline(("| %s, %s | %s | %s | %s%s |"):format(p.label, w[2], fmt_s(raw), fmt_s(ven),
       d and (d < 0 and "-" .. fmt_s(-d) or fmt_s(d)) or "-", range))
     if w[1] == "warm" then
+      local prof = d and d > 50e-6 and profile(p, "first", "per warm stream to its first chunk", "/s") or ""
       target(("%s: the SDK's added latency to the first chunk, warm, at most 50 us"):format(p.label),
-        d and d <= 50e-6, d and fmt_s(math.max(d, 0)) or "-")
+        d and d <= 50e-6, d and (fmt_s(math.max(d, 0)) .. prof) or "-")
     end
   end
 end

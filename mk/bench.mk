@@ -2,7 +2,7 @@
 # it uses.
 #
 #   bench        every client on the same work against bench/server.c, medians and ratios, the
-#                targets of issue 8, then instruction counts under valgrind (which the machine's
+#                targets, then instruction counts under valgrind (which the machine's
 #                load does not change); a few minutes; writes build/bench/results.md too. Not part
 #                of make test. Installs openai-node under bench/node when node and npm are present.
 #                Then the TLS section (bench/tls_run.lua): nginx with a certificate from a throwaway
@@ -45,5 +45,5 @@ bench: all bench-bins bench-node
 	$(LUA) bench/tls_run.lua --markdown $(BENCH_DIR)/results.md
 
 bench-smoke: all bench-bins
-	$(LUA) bench/run.lua --smoke
+	$(LUA) bench/run.lua --smoke --instructions
 	$(LUA) bench/tls_run.lua --smoke
