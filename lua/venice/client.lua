@@ -18,6 +18,7 @@ local warnings = require "venice.warnings"
 local M = {}
 
 local EMPTY = request.EMPTY
+local find = string.find
 
 local DEFAULT_BASE_URL = "https://api.venice.ai/api/v1"
 local DEFAULT_MAX_RESPONSE = 64 * 1024 * 1024
@@ -62,7 +63,8 @@ local contexts = setmetatable({}, { __mode = "k" })
 local function context(client)
   local raw = secrets[client]
   local c = contexts[client]
-  if c and type(raw) == "string" and c.raw == raw and c.base_url == client._base_url
+  -- c.raw is set only for a key string: an equal one is that same key
+  if c and c.raw ~= nil and c.raw == raw and c.base_url == client._base_url
      and c.headers == client._headers and c.user_agent == client._ua then
     return c
   end
@@ -148,15 +150,20 @@ end
 --- opts.output the core has streamed a body that is not JSON into that file: the result is then
 --- { path, bytes, content_type }; a JSON answer (a job still processing) stays a decoded table,
 --- and opts.output is left as it was.
+--- `status` is t:status(), when the caller has it already.
 --- Returns result, nil, header block or nil, err.
-local function result_of(t, kind, o)
+local function result_of(t, kind, o, status)
   local h = t:header_block()   -- the response headers, made a table by venice.meta when asked
-  local ctype = t:header("content-type") or ""
-  local is_json = ctype == "" or ctype:find("json", 1, true) ~= nil
-  if kind == "auto" then kind = is_json and "json" or "binary" end
+  local ctype
+  if kind ~= "json" then
+    ctype = t:header("content-type") or ""
+    if kind == "auto" then
+      kind = (ctype == "" or ctype:find("json", 1, true) ~= nil) and "json" or "binary"
+    end
+  end
   if kind == "json" then   -- never written to opts.output (see start)
     -- decoded straight from the receive buffer; the body is copied out only to report a failure
-    if t:status() == 204 then return {}, nil, h end
+    if (status or t:status()) == 204 then return {}, nil, h end
     local v, err = t:json()
     if v ~= nil then return v, nil, h end
     local body = t:body()
@@ -214,7 +221,8 @@ local function perform(client, req, o, wait_for)
     -- a stream with events already decoded is handed over even when its transfer has failed
     -- since: the events are delivered first, the failure after them
     local elapsed, events = t:stats()
-    if t:done() and not (req.sse and events > 0) then err = t:error() end
+    -- t:error() is nil until the transfer is done
+    if not (req.sse and events > 0) then err = t:error() end
     if not err then
       if client._log then
         log(client, req, { event = "response", attempt = attempt, status = t:status(), elapsed = elapsed },
@@ -287,20 +295,25 @@ local function call(client, spec, args, params, o)
   if req.sse then
     return Stream.new(function()
       local t, perr, _, attempts = perform(client, req, o, "event")
-      if t then warn_deprecation(client, t:header_block(), params) end
+      if t then
+        local h = t:header_block()
+        if find(h, "deprecat", 1, true) then warn_deprecation(client, h, params) end
+      end
       return t, perr, attempts
     end, o, function(e) return retry.redact(e, req.secrets) end)
   end
   req.kind = o.result or spec.result
   local t, perr, elapsed, attempts = perform(client, req, o, "done")
   if not t then return nil, perr end
-  local res, rerr, headers = result_of(t, req.kind, o)
-  local status, version = t:status(), t:http_version()
+  local status = t:status()
+  local res, rerr, headers = result_of(t, req.kind, o, status)
+  local version = t:http_version()
   t:close()
   if not res then return nil, retry.redact(rerr, req.secrets) end
   if type(res) == "table" then meta.attach(res, status, headers, elapsed, attempts, version) end
   if spec.path == "/responses" then responses.decorate(res) end
-  warn_deprecation(client, headers, params)
+  -- a header block without the word has no deprecation header
+  if find(headers, "deprecat", 1, true) then warn_deprecation(client, headers, params) end
   return res
 end
 M.call = call
@@ -354,6 +367,7 @@ M.async = async
 local function bind(client, name, spec, force)
   local nargs = #(spec.args or EMPTY)
   local where = "venice: " .. name
+  local stream = spec.stream
   return function(...)
     local args, params, o, cb = options.split(nargs, ...)
     o = options.check_call(where, spec.args, args, params, o, options.REQUEST, spec.body_any, 2)
@@ -366,11 +380,11 @@ local function bind(client, name, spec, force)
     if cb then
       return async(cb, function() return call(client, spec, args, params, o) end)
     end
-    if spec.stream and params and params.stream == true and (o.on_chunk or o.on_done) then
+    if stream and params and params.stream == true and (o.on_chunk or o.on_done) then
       return Stream.background(call(client, spec, args, params, o), o)
     end
     local r1, r2 = call(client, spec, args, params, o)
-    if is_stream(r1) then return r1, nil, nil, r1 end
+    if stream and is_stream(r1) then return r1, nil, nil, r1 end   -- only a stream operation makes one
     return r1, r2
   end
 end

@@ -9,6 +9,10 @@ local M = {}
 local floor, huge = math.floor, math.huge
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
+-- An empty table to read from (the positional arguments of a call that takes none); never written.
+local NONE = setmetatable({}, { __newindex = function() error("venice: internal: EMPTY is read-only", 2) end })
+M.EMPTY = NONE
+
 --- A venice.Error of `class` with `message` and the other fields.
 function M.verror(class, message, fields)
   local f = fields or {}
@@ -181,9 +185,22 @@ function M.check(o, schema, where, level)
 end
 
 --- Splits a call's arguments: `nargs` positional arguments, then params, opts, and a trailing
---- callback (a function last). Returns args, params, opts, cb.
+--- callback (a function last). Returns args, params, opts, cb (args: a table only read from).
 function M.split(nargs, ...)
   local n = select("#", ...)
+  if nargs == 0 and n <= 3 then   -- the usual call: (params), (params, opts), with a callback
+    local p, o, x = ...
+    if x ~= nil then
+      if type(x) == "function" then return NONE, p, o, x end
+      return NONE, p, o, nil
+    elseif o ~= nil then
+      if type(o) == "function" then return NONE, p, nil, o end
+      return NONE, p, o, nil
+    elseif p ~= nil and type(p) == "function" then
+      return NONE, nil, nil, p
+    end
+    return NONE, p, nil, nil
+  end
   local a = pack(...)
   while n > 0 and a[n] == nil do n = n - 1 end
   local cb
@@ -197,10 +214,10 @@ end
 --- table (unless `any`), opts an option table of `schema`. Raises at `level` above the caller.
 function M.check_call(where, names, args, params, o, schema, any, level)
   level = (level or 1) + 1
-  for i, name in ipairs(names or {}) do
+  for i = 1, names and #names or 0 do
     local v = args[i]
     if v ~= nil and type(v) ~= "string" and type(v) ~= "number" then
-      error(("%s: argument %d (%s) must be a string, got %s"):format(where, i, name, type(v)), level)
+      error(("%s: argument %d (%s) must be a string, got %s"):format(where, i, names[i], type(v)), level)
     end
   end
   if params ~= nil and type(params) ~= "table" and not any then

@@ -14,7 +14,7 @@ local verror = options.verror
 local huge = math.huge
 
 -- An empty list to read from where a spec leaves a field out (never written to).
-local EMPTY = setmetatable({}, { __newindex = function() error("venice: internal: EMPTY is read-only", 2) end })
+local EMPTY = options.EMPTY
 M.EMPTY = EMPTY
 
 --{==================== headers ====================

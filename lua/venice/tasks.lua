@@ -172,7 +172,7 @@ function M.await(t, what)
     check_yield()
     coroutine.yield(WAIT, t, what)
   else
-    while not t:ready(what) do driver.step(1000) end
+    repeat driver.step(1000) until t:ready(what)
   end
 end
 
