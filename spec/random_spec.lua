@@ -97,3 +97,140 @@ describe("core.random_bytes from /dev/urandom (where getrandom is missing)", fun
     assert.equal("32 32 true 100000", out)
   end)
 end)
+
+describe("core.idempotency_key", function()
+  local version = jit and "jit" or _VERSION:match("%d+%.%d+")
+
+  local function read_lines(path)
+    local f = assert(io.open(path))
+    local t = {}
+    for line in f:lines() do t[#t + 1] = line end
+    f:close()
+    return t
+  end
+
+  -- A Lua interpreter with fork() (spec/c/lua_fork.c), for the Lua version of this run.
+  local host
+  local function fork_host()
+    if host then return host end
+    local pc = jit and "luajit" or "lua" .. version
+    host = os.tmpname()
+    local ok = os.execute(("cc -std=c99 -o %s spec/c/lua_fork.c $(pkg-config --cflags %s) $(pkg-config --libs %s)"
+      .. " >/dev/null 2>&1"):format(host, pc, pc))
+    assert.truthy(ok == true or ok == 0, "cannot build spec/c/lua_fork.c against " .. pc)
+    return host
+  end
+
+  -- Runs in the fork host: a key (which fills the reserve), then fork(); parent and child each
+  -- write n more keys to their file. Returns the parent's keys and the child's.
+  local function keys_across_fork(cpath_dir, n)
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local script = dir .. "/fork.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+package.cpath = %q .. package.cpath
+local core = require "venice.core"
+local first = core.idempotency_key()
+local function write(path)
+  local out = assert(io.open(path, "w"))
+  out:write(first, "\n")
+  for _ = 1, %d do out:write(core.idempotency_key(), "\n") end
+  out:close()
+end
+local pid = fork()
+if pid == 0 then
+  write(%q)
+  _exit(0)
+end
+write(%q)
+assert(waitpid(pid) == 0, "the child failed")
+]]):format(cpath_dir .. "/?.so;", n, dir .. "/child", dir .. "/parent"))
+    f:close()
+    local ok = os.execute(fork_host() .. " " .. script)
+    assert.truthy(ok == true or ok == 0, "the fork host failed")
+    local parent, child = read_lines(dir .. "/parent"), read_lines(dir .. "/child")
+    os.execute("rm -rf " .. dir)
+    return parent, child
+  end
+
+  local function check_fork(cpath_dir)
+    local parent, child = keys_across_fork(cpath_dir, 600)   -- past two refills of the reserve
+    assert.equal(601, #parent)
+    assert.equal(601, #child)
+    assert.equal(parent[1], child[1])   -- made before the fork
+    local seen = {}
+    for i = 2, #parent do
+      assert.matches("^venice%-lua%-" .. ("%x"):rep(32) .. "$", parent[i])
+      assert.is_nil(seen[parent[i]], "a key repeats in the parent")
+      seen[parent[i]] = true
+    end
+    for i = 2, #child do
+      assert.matches("^venice%-lua%-" .. ("%x"):rep(32) .. "$", child[i])
+      assert.is_nil(seen[child[i]], "the child handed out a key of the parent's (or its own twice)")
+      seen[child[i]] = true
+    end
+  end
+
+  it("has the form venice-lua- and 32 lowercase hex digits", function()
+    for _ = 1, 100 do
+      local k = core.idempotency_key()
+      assert.equal(43, #k)
+      assert.matches("^venice%-lua%-[0-9a-f]+$", k)
+    end
+  end)
+
+  it("never repeats over many keys, and its digits are evenly spread", function()
+    local seen, counts, n = {}, {}, 5000   -- about 20 refills of the reserve
+    for _ = 1, n do
+      local k = core.idempotency_key()
+      assert.is_nil(seen[k])
+      seen[k] = true
+      for d in k:sub(12):gmatch(".") do counts[d] = (counts[d] or 0) + 1 end
+    end
+    for d in ("0123456789abcdef"):gmatch(".") do
+      -- 10,000 expected of each digit; a fixed or narrow source misses digits or piles them up
+      assert.is_true((counts[d] or 0) > 9000 and counts[d] < 11000, "digit " .. d)
+    end
+  end)
+
+  it("differs across processes, even with math.random left unseeded", function()
+    local prog = "package.cpath = 'build/" .. version .. "/?.so;' .. package.cpath; math.randomseed(1); "
+      .. "io.write((require 'venice.core'.idempotency_key()))"
+    local outs = {}
+    for i = 1, 3 do
+      local p = assert(io.popen(lua_cmd() .. " -e \"" .. prog .. "\""))
+      outs[i] = p:read("*a")
+      assert.is_true(p:close())
+      assert.equal(43, #outs[i])
+    end
+    assert.not_equal(outs[1], outs[2])
+    assert.not_equal(outs[2], outs[3])
+    assert.not_equal(outs[1], outs[3])
+  end)
+
+  it("comes from the fork-safe reserve on this Linux", function()
+    assert.is_true(core.random_reserve())
+  end)
+
+  it("gives a child after fork() keys of its own, never its parent's", function()
+    check_fork("build/" .. version)
+  end)
+
+  it("gives the same guarantees when built without the reserve", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local ok = os.execute(("make -s LUA_VERSION=%s BUILD=%s CFLAGS='-O0 -DVN_RANDOM_NO_RESERVE' %s/venice/core.so"
+      .. " >/dev/null 2>&1"):format(version, dir, dir))
+    assert.truthy(ok == true or ok == 0, "the build failed")
+    local p = io.popen(lua_cmd() .. " -e " .. ("%q"):format(("package.cpath = %q .. package.cpath; "
+      .. "io.write(tostring(require 'venice.core'.random_reserve()))"):format(dir .. "/?.so;"):gsub("\\\n", "\\n")))
+    local out = p:read("*a")
+    p:close()
+    local good, err = pcall(check_fork, dir)
+    os.execute("rm -rf " .. dir)
+    assert.equal("false", out)
+    assert(good, err)
+  end)
+end)

@@ -416,11 +416,9 @@ local function random_bytes(n)
 end
 M.random_bytes = random_bytes
 
---- A fresh Idempotency-Key: "venice-lua-" and 32 hex digits of OS entropy.
-local hex_encode = core.hex_encode
-local function new_key()
-  return "venice-lua-" .. hex_encode(random_bytes(16))
-end
+--- A fresh Idempotency-Key: "venice-lua-" and 32 hex digits of OS entropy (made in C, from a
+--- fork-safe reserve: no system call per key).
+local new_key = core.idempotency_key
 M.idempotency_key = new_key
 
 --}====================
