@@ -70,6 +70,7 @@ local function context(client)
   end
   local key, why, err = api_key(client)
   c = { base_url = client._base_url, headers = client._headers, user_agent = client._ua,
+    ua_line = request.user_agent_line(client._ua),
     key = key, key_why = why, key_error = err, raw = type(raw) == "string" and raw or nil }
   contexts[client] = c
   return c

@@ -107,6 +107,11 @@ local function line_of(name, value, source)
   return l
 end
 
+--- The User-Agent line of `ua`, checked; nil when it cannot be sent (build then says why).
+function M.user_agent_line(ua)
+  return (line_of("User-Agent", ua, "user_agent"))
+end
+
 -- The Authorization line of a key (the last one made is kept: a client sends the same key).
 local last_key, last_auth
 local function auth_line(key)
@@ -313,10 +318,9 @@ local function enum_error(field, allowed, v)
     table.concat(shown, ", "), tostring(v)), { param = field })
 end
 
---- Checks params against what the OpenAPI file requires; nil or a ValidationError naming the
---- field. The fields present are walked (a handful, where a schema has dozens): only a table's
---- own fields are sent, so they are the ones to check.
-function M.validate(spec, params)
+-- validate() with the spec's facts `f`; also says whether a field the API types as an array
+-- holds an empty table without a metatable (one that encode_body sends as []).
+local function check_params(spec, f, params)
   local required = spec.required or EMPTY
   for i = 1, #required do
     local field = required[i]
@@ -324,8 +328,8 @@ function M.validate(spec, params)
       return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
     end
   end
-  local f = facts_of(spec)
-  local ltype, int, enum_set = f.ltype, f.int, f.enum_set
+  local ltype, int, enum_set, arrays = f.ltype, f.int, f.enum_set, f.arrays
+  local empty_array = false
   for field, v in pairs(params) do
     if v ~= null then
       local lt = ltype[field]
@@ -342,15 +346,26 @@ function M.validate(spec, params)
         local err = enum_error(field, spec.enums[field], v)
         if err then return err end
       end
+      if arrays[field] and not empty_array and type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
+        empty_array = true
+      end
     end
   end
+  return nil, empty_array
 end
-local validate = M.validate
 
---- The JSON body: empty tables in fields the API types as arrays are sent as [].
-function M.encode_body(spec, params)
+--- Checks params against what the OpenAPI file requires; nil or a ValidationError naming the
+--- field. The fields present are walked (a handful, where a schema has dozens): only a table's
+--- own fields are sent, so they are the ones to check.
+function M.validate(spec, params)
+  return (check_params(spec, facts_of(spec), params))
+end
+
+-- The JSON body of params; `walk` false when params are known to hold no empty table in a
+-- field the API types as an array (check_params has looked).
+local function encode(spec, params, walk)
   local marked
-  if spec.arrays then
+  if walk and spec.arrays then
     local is_array = facts_of(spec).arrays
     for field, v in pairs(params) do
       if is_array[field] and type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
@@ -368,7 +383,11 @@ function M.encode_body(spec, params)
   end
   return body
 end
-local encode_body = M.encode_body
+
+--- The JSON body: empty tables in fields the API types as arrays are sent as [].
+function M.encode_body(spec, params)
+  return encode(spec, params, true)
+end
 
 --- Multipart parts from params: file fields as uploads, everything else as text (JSON for
 --- tables). Each part's name, filename and content type are checked as header text.
@@ -426,6 +445,8 @@ M.idempotency_key = new_key
 --{==================== building a request ====================
 
 local ACCEPT_SSE, ACCEPT_JSON = "text/event-stream", "application/json"
+local ACCEPT_JSON_LINE = "Accept: " .. ACCEPT_JSON
+local CONTENT_JSON_LINE = "Content-Type: application/json"
 
 -- The header lines: the SDK's own (`mine`, a list of { lname, line } in order), then the
 -- client's and the request's (header lists); a header the caller names replaces one of the
@@ -458,10 +479,11 @@ end
 M.header_lines = header_lines
 
 --- Builds the request of an operation: `ctx` holds the client's facts { base_url (no trailing
---- slash), headers (a header_list), max_retries, user_agent, key (trimmed, or nil), key_why (why
---- there is none) }; `spec` is the operation's entry, `args` its positional arguments, `params`
---- the body or query, `o` the request options. Returns { method, url, headers (lines), body,
---- content_type, mime, sse, key, idempotency_key }, or nil, err with nothing sent.
+--- slash), headers (a header_list), max_retries, user_agent, ua_line (optional: its header line),
+--- key (trimmed, or nil), key_why (why there is none) }; `spec` is the operation's entry, `args`
+--- its positional arguments, `params` the body or query, `o` the request options. Returns
+--- { method, url, headers (lines), body, content_type, mime, sse, key, idempotency_key }, or nil,
+--- err with nothing sent.
 function M.build(ctx, spec, args, params, o)
   local key = ctx.key
   local facts = facts_of(spec)
@@ -483,8 +505,9 @@ function M.build(ctx, spec, args, params, o)
   if own_auth then key = nil end
   local path = spec.path
   local query
-  for i, name in ipairs(spec.args or EMPTY) do
-    local v = args[i]
+  local arg_names = spec.args or EMPTY
+  for i = 1, #arg_names do
+    local name, v = arg_names[i], args[i]
     local enc, err = path_arg(name, i, v)
     if not enc then return nil, err end
     if spec.arg_in and spec.arg_in[name] == "query" then
@@ -494,11 +517,11 @@ function M.build(ctx, spec, args, params, o)
       path = path:gsub("{" .. name .. "}", (enc:gsub("%%", "%%%%")))
     end
   end
-  -- every field the request may get, so that its table is made at its size once
-  local req = { method = spec.method, key = key, sse = false, url = nil, body = nil, mime = nil,
-    content_type = nil, idempotency_key = nil, headers = nil, secrets = nil, kind = nil }
+  local method, sse, body, mime = spec.method, false, nil, nil
   params = params or {}
-  for _, name in ipairs(facts.required_headers) do
+  local required_headers = facts.required_headers
+  for i = 1, #required_headers do
+    local name = required_headers[i]
     if not (given and given(ctx, o, name:lower())) then
       return nil, verror("ValidationError", ("the %s header is required (pass it in opts.headers)"):format(name),
         { param = name })
@@ -511,7 +534,7 @@ function M.build(ctx, spec, args, params, o)
     if not extra then return nil, err end
   end
   if spec.raw then   -- client.request with a string body: sent as it is
-    req.body = params
+    body = params
     params = EMPTY
   elseif spec.body == "query" then   -- true/false where the API takes the strings "true"/"false"
     local copy
@@ -527,10 +550,12 @@ function M.build(ctx, spec, args, params, o)
     end
   end
   local body_any = spec.body_any
+  local checked, walk = nil, true   -- the params check_params has looked at, whether to look again
   if spec.raw then   -- luacheck: ignore 542
   elseif not body_any then
-    local err = validate(spec, params)
+    local err, empty_array = check_params(spec, facts, params)
     if err then return nil, err end
+    checked, walk = params, empty_array
   elseif type(params) == "table" then
     params = rpc_params(params)
   end
@@ -547,7 +572,7 @@ function M.build(ctx, spec, args, params, o)
   end
   local accept
   if spec.stream and params.stream == true then
-    req.sse = true
+    sse = true
     accept = ACCEPT_SSE
   elseif spec.result == "binary" then   -- what the operation answers: any media type
     accept = "*/*"
@@ -566,52 +591,65 @@ function M.build(ctx, spec, args, params, o)
   elseif spec.body == "multipart" and not as_json then
     local parts, err = mime_parts(spec, params)
     if not parts then return nil, err end
-    req.mime = parts
+    mime = parts
   elseif spec.body == "json" or as_json or (spec.body == nil and next(params) ~= nil) then
-    local body, err = encode_body(spec, params)
+    local err
+    body, err = encode(spec, params, walk or checked ~= params)
     if not body then return nil, err end
-    req.body, content_type = body, "application/json"
+    content_type = "application/json"
   end
   local base = ctx.base_url
+  local url
   if path == spec.path then   -- no path arguments: the URL of the last base_url is kept
     if facts.url_base ~= base then facts.url_base, facts.url = base, base .. path end
-    req.url = facts.url
+    url = facts.url
   else
-    req.url = base .. path
+    url = base .. path
   end
   if query and next(query) then
     local q, err = query_string(query)
     if not q then return nil, err end
-    if q ~= "" then req.url = req.url .. (path:find("?", 1, true) and "&" or "?") .. q end
+    if q ~= "" then url = url .. (path:find("?", 1, true) and "&" or "?") .. q end
   end
-  local made_key = false
-  if req.method ~= "GET" and req.method ~= "HEAD" then
-    req.idempotency_key = o.idempotency_key
-    if not req.idempotency_key and req.method == "POST" and not (given and given(ctx, o, "idempotency-key")) then
-      req.idempotency_key = M.idempotency_key()
+  local made_key, ik = false, nil
+  if method ~= "GET" and method ~= "HEAD" then
+    ik = o.idempotency_key
+    if not ik and method == "POST" and not (given and given(ctx, o, "idempotency-key")) then
+      ik = M.idempotency_key()
       made_key = M.idempotency_key == new_key   -- hex digits: nothing to check
     end
   end
-  -- the SDK's headers, each checked (their values may carry the caller's text)
-  local ua, err = line_of("User-Agent", ctx.user_agent, "user_agent")
-  if not ua then return nil, err end
+  -- the SDK's headers, each checked (their values may carry the caller's text); ctx.ua_line, when
+  -- there, is the line of ctx.user_agent that M.user_agent_line made
+  local ua, err = ctx.ua_line
+  if not ua then
+    ua, err = line_of("User-Agent", ctx.user_agent, "user_agent")
+    if not ua then return nil, err end
+  end
   local acc
-  acc, err = line_of("Accept", accept, "opts.accept")
-  if not acc then return nil, err end
+  if accept == ACCEPT_JSON then
+    acc = ACCEPT_JSON_LINE
+  else
+    acc, err = line_of("Accept", accept, "opts.accept")
+    if not acc then return nil, err end
+  end
   local auth
   if key then
     auth = auth_line(key)
     if not auth then return nil, select(2, M.clean_key(key)) end
   end
-  local ct = content_type and line_of("Content-Type", content_type)
-  local ik, ik_line = req.idempotency_key, nil
+  local ct = content_type and (content_type == "application/json" and CONTENT_JSON_LINE
+    or line_of("Content-Type", content_type))
+  local ik_line
   if ik then
     if not made_key and (type(ik) ~= "string" or ik:find("[%z\r\n]")) then
       return nil, check_header("Idempotency-Key", ik, "idempotency_key")
     end
     ik_line = "Idempotency-Key: " .. ik
   end
-  req.content_type = content_type
+  -- every field the request may get, so that its table is made at its size once
+  local req = { method = method, key = key, sse = sse, url = url, body = body, mime = mime,
+    content_type = content_type, idempotency_key = ik, headers = nil, secrets = nil, kind = nil }
   local client_h = ctx.headers
   local by = client_h and client_h.by
   if not extra and (not client_h or by) then
