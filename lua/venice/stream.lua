@@ -160,10 +160,22 @@ function Stream:_fail(err)
   return nil, err
 end
 
+-- The HTTP facts of a closed stream: built from what close() kept, on the first ask.
+local function closed_meta(self)
+  local m = self._meta
+  if m then return m end
+  local f = self._facts
+  if not f then return nil end
+  m = meta.build(f[1], f[2], f[3], f[4], f[5], f[6])
+  self._meta, self._facts = m, nil
+  return m
+end
+
 -- What the stream delivered so far as one response, with the stream's HTTP facts.
 function Stream:_final()
   local res = self._result()
-  if self._meta then meta.set(res, self._meta) end
+  local m = closed_meta(self)
+  if m then meta.set(res, m) end
   return res
 end
 
@@ -348,13 +360,17 @@ end
 
 --- stream:close(): idempotent; closes the connection at once when the stream is still open.
 --- (The transfer closes itself when it is collected: the stream needs no finalizer.)
+--- The stream's HTTP facts are kept as they are (the header block, the time) and made the table
+--- venice.meta gives only when someone asks.
 function Stream:close()
   if self._closed then return end
   self._closed = true
-  if self._t then
-    if not self._meta then self._meta = meta.build(self._t:status(), self._t:headers(), self._t:info().elapsed, nil,
-      self._attempts, self._t:http_version()) end
-    self._t:close()
+  local t = self._t
+  if t then
+    if not self._meta then
+      self._facts = { t:status(), t:header_block(), (t:stats()), os.time(), self._attempts, t:http_version() }
+    end
+    t:close()
   end
 end
 mt.__close = function(self) self:close() end
@@ -365,7 +381,8 @@ end
 
 --- venice.meta(stream): waits for the response headers when the stream has not started.
 function Stream:meta()
-  if self._meta then return self._meta end
+  local m = closed_meta(self)
+  if m then return m end
   if not self._closed and not self._failed then
     if not self:_start() then return nil end
     local t = self._t
