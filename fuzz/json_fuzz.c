@@ -1,7 +1,8 @@
 /* json_fuzz.c: libFuzzer target for the JSON codec.
  * Decodes arbitrary bytes in a fresh lua_State. Whatever decodes must encode
  * again (unless it holds an infinity), that text must decode, and the two
- * values must be equal. Any broken property aborts. */
+ * values must be equal; decoding it again in the same state gives the same value or the same
+ * error. Any broken property aborts. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -60,6 +61,7 @@ static int same(lua_State *L, int a, int b) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lua_State *L = luaL_newstate();
   char err[200];
+  int i;
   if (!L) return 0;
   if (vn_json_decode(L, (const char *)data, size, err, sizeof err)) {
     if (lua_gettop(L) != 1) fail("decode pushed more than one value");
@@ -81,9 +83,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fail("decoded value does not encode");
       }
     }
+    /* again, twice, in the same state: the strings seen before now come from the decoder's
+     * cache of short strings, and must give the same value */
+    lua_settop(L, 1);
+    for (i = 0; i < 2; i++) {
+      if (!vn_json_decode(L, (const char *)data, size, err, sizeof err)) fail("second decode failed");
+      if (lua_gettop(L) != 2 || !same(L, 1, 2)) fail("second decode gave another value");
+      lua_settop(L, 1);
+    }
   } else {
+    char err2[sizeof err];
     if (lua_gettop(L) != 0) fail("failed decode left values");
     if (err[0] == '\0') fail("failed decode without message");
+    if (vn_json_decode(L, (const char *)data, size, err2, sizeof err2)) fail("second decode passed");
+    if (lua_gettop(L) != 0 || strcmp(err, err2) != 0) fail("second decode failed otherwise");
   }
   lua_close(L);
   return 0;

@@ -224,6 +224,123 @@ describe("json", function()
       assert.truthy(err:find("nesting too deep"))
     end)
 
+    describe("short strings seen again", function()
+      -- The decoder keeps recently decoded short strings (up to 40 bytes) and hands them out
+      -- again when the same bytes come back; these check that it never hands out a wrong one.
+      local function obj(k, v) return ('{"%s":"%s"}'):format(k, v) end
+
+      it("gives back the same strings document after document", function()
+        local chunk = '{"id":"chatcmpl-1","object":"chat.completion.chunk","choices":' ..
+          '[{"index":0,"delta":{"content":"word "},"finish_reason":null}],"tool_calls":[]}'
+        for _ = 1, 5 do
+          local v = assert(decode(chunk))
+          assert.equal("chatcmpl-1", v.id)
+          assert.equal("chat.completion.chunk", v.object)
+          assert.equal("word ", v.choices[1].delta.content)
+          assert.equal(null, v.choices[1].finish_reason)
+          assert.equal(J.array_mt, getmetatable(v.tool_calls))
+          local keys = {}
+          for k in pairs(v) do keys[#keys + 1] = k end
+          table.sort(keys)
+          assert.same({ "choices", "id", "object", "tool_calls" }, keys)
+        end
+      end)
+
+      it("tells apart strings of one length with the same first and last bytes", function()
+        for _ = 1, 3 do
+          assert.equal("abcdXXXXwxyz", decode(obj("k", "abcdXXXXwxyz")).k)
+        end
+        assert.equal("abcdYYYYwxyz", decode(obj("k", "abcdYYYYwxyz")).k)
+        assert.equal("abcdXXXXwxyz", decode(obj("k", "abcdXXXXwxyz")).k)
+        for _ = 1, 3 do
+          local v = decode(obj("abcdXXXXwxyz", "abcdYYYYwxyz"))
+          assert.equal("abcdYYYYwxyz", v.abcdXXXXwxyz)
+          assert.is_nil(v.abcdYYYYwxyz)
+        end
+        -- short ones: the same first, middle and last byte
+        for _ = 1, 3 do assert.equal("aba", decode(obj("k", "aba")).k) end
+        assert.equal("abb", decode(obj("k", "abb")).k)
+        assert.equal("a", decode(obj("k", "a")).k)
+        assert.equal("ab", decode(obj("k", "ab")).k)
+      end)
+
+      it("keeps every length right, at 40 bytes and beyond", function()
+        for _ = 1, 3 do
+          for n = 1, 45 do
+            local a, b = ("a"):rep(n), ("a"):rep(n - 1) .. "b"
+            local v = decode(('["%s","%s","%s"]'):format(a, b, a))
+            assert.equal(a, v[1])
+            assert.equal(b, v[2])
+            assert.equal(a, v[3])
+            assert.equal(n, #v[1])
+          end
+        end
+      end)
+
+      it("keeps NUL bytes and escapes, and strings that differ only there", function()
+        for _ = 1, 3 do
+          local v = decode('{"a\\u0000b":"x\\u0000","a":"x","a\\u0000":"\\u0000x","ab":"x\\n"}')
+          assert.equal("x\0", v["a\0b"])
+          assert.equal("x", v.a)
+          assert.equal("\0x", v["a\0"])
+          assert.equal("x\n", v.ab)
+          assert.is_nil(v["a\0b\0"])
+        end
+      end)
+
+      it("keeps UTF-8 and replaced bytes apart", function()
+        for _ = 1, 3 do
+          local v = decode('["caf\195\169","caf\233","caf\195\169"]')
+          assert.equal("caf\195\169", v[1])
+          assert.equal("caf\239\191\189", v[2])
+          assert.equal("caf\195\169", v[3])
+        end
+      end)
+
+      it("stays right after the strings were collected", function()
+        for round = 1, 3 do
+          for i = 1, 600 do
+            local v = decode(obj("key" .. i, "value" .. i .. "-" .. round))
+            assert.equal("value" .. i .. "-" .. round, v["key" .. i])
+          end
+          collectgarbage()
+          collectgarbage()
+        end
+        local v = decode(obj("key7", "value7-3"))
+        collectgarbage()
+        assert.equal("value7-3", v.key7)
+        assert.equal("value7-3", decode(obj("key7", "value7-3")).key7)
+      end)
+
+      it("works the same inside coroutines", function()
+        local co = coroutine.wrap(function()
+          for _ = 1, 3 do
+            local v = decode(obj("model", "llama-3.3-70b"))
+            assert.equal("llama-3.3-70b", v.model)
+            coroutine.yield(v.model)
+          end
+        end)
+        for _ = 1, 3 do
+          assert.equal("llama-3.3-70b", co())
+          assert.equal("llama-3.3-70b", decode(obj("model", "llama-3.3-70b")).model)
+        end
+      end)
+
+      it("lets the last duplicate key win, in small and big objects", function()
+        for _ = 1, 3 do
+          assert.equal(3, decode('{"a":1,"b":2,"a":3}').a)
+          local parts = {}
+          for i = 1, 100 do parts[i] = ('"k%d":%d'):format(i % 30, i) end
+          local v = decode("{" .. table.concat(parts, ",") .. "}")
+          for j = 0, 29 do
+            local last = j == 0 and 90 or 90 + j
+            if last > 100 then last = last - 30 end
+            assert.equal(last, v["k" .. j])
+          end
+        end
+      end)
+    end)
+
     it("decodes big documents", function()
       local parts = {}
       for i = 1, 20000 do parts[i] = ('{"i":%d,"s":"v\\u00e9%d\\n"}'):format(i, i) end

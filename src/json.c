@@ -20,10 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Unique addresses: the null sentinel and two registry keys. */
+/* Unique addresses: the null sentinel and three registry keys. */
 static const char null_tag = 0;
 static const char array_mt_key = 0;
 static const char box_mt_key = 0;
+static const char strcache_key = 0;
 
 #define JSON_NULL ((void *)&null_tag)
 
@@ -55,6 +56,66 @@ static void push_array_mt(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &array_mt_key);
 }
 
+/* {==================== the string cache ==================== */
+
+/* Short strings recur from one document to the next (keys, and values such as a stream's id or
+ * model), and pushing one costs Lua a hash of all its bytes and a look-up. The decoder keeps the
+ * strings it pushed last in a small direct-mapped cache, one per Lua state: the strings live in a
+ * table (which keeps them alive), indexed 1..SC_SLOTS by a hash of a few of their bytes, and a
+ * userdata holds each slot's full hash. A string whose hash matches its slot's is fetched from the
+ * table and compared byte for byte with the input before it is used; anything else is pushed as
+ * usual and replaces the slot's string. The table also holds the array metatable (SC_MT). */
+#define SC_BITS 8
+#define SC_SLOTS (1 << SC_BITS)
+#define SC_MAXLEN 40 /* Lua's short strings; longer ones are not hashed by Lua 5.2+ */
+#define SC_MT (SC_SLOTS + 1)
+
+typedef struct {
+  uint32_t tag[SC_SLOTS]; /* hash of the string in each slot (0 for an empty one, or any hash) */
+} strcache;
+
+static uint32_t load32(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* n is 1..SC_MAXLEN. The length and the first and last four bytes; the top bits pick the slot. */
+static uint32_t sc_hash(const unsigned char *s, size_t n) {
+  uint32_t a, b;
+  if (n >= 4) {
+    a = load32(s);
+    b = load32(s + n - 4);
+  } else {
+    a = (uint32_t)s[0] | (uint32_t)s[n >> 1] << 8 | (uint32_t)s[n - 1] << 16;
+    b = 0;
+  }
+  return (a + (b ^ (uint32_t)n) * 0x85EBCA77u) * 0x9E3779B1u;
+}
+
+/* Pushes this state's cache table and returns the cache; on first use makes both. */
+static strcache *sc_open(lua_State *L) {
+  strcache *sc;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &strcache_key);
+  sc = (strcache *)lua_touserdata(L, -1);
+  if (!sc) {
+    lua_pop(L, 1);
+    sc = (strcache *)lua_newuserdata(L, sizeof *sc);
+    memset(sc, 0, sizeof *sc);
+    lua_createtable(L, SC_MT, 0);
+    push_array_mt(L);
+    lua_rawseti(L, -2, SC_MT);
+    lua_setuservalue(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &strcache_key);
+  }
+  lua_getuservalue(L, -1);
+  lua_replace(L, -2);
+  return sc;
+}
+
+/* }==================== */
+
 /* {==================== the decoder ==================== */
 
 typedef struct {
@@ -65,6 +126,8 @@ typedef struct {
   int depth;
   int base;                /* stack top on entry; restored on failure */
   int scratch_slot;        /* stack slot of the scratch userdata, 0 if none */
+  int sc_slot;             /* stack slot of the string cache's table, 0 if none */
+  strcache *sc;
   unsigned char *scratch;
   size_t scratch_cap;
   unsigned char small[512]; /* scratch for short escaped strings and numbers */
@@ -107,7 +170,7 @@ static unsigned char *dec_scratch(decoder *d, size_t n) {
     if (d->scratch_slot) {
       lua_replace(d->L, d->scratch_slot);
     } else {
-      d->scratch_slot = d->base + 1;
+      d->scratch_slot = d->base + 1 + (d->sc_slot != 0);
       lua_insert(d->L, d->scratch_slot);
     }
   }
@@ -286,6 +349,33 @@ static int dec_string_slow(decoder *d, const unsigned char *s, const unsigned ch
   return 1;
 }
 
+/* Pushes s[0..n), n in 1..SC_MAXLEN, through the cache: two more stack slots. A string is kept
+ * the second time its hash is seen in its slot, so that strings seen once (and two strings taking
+ * turns in one slot) cost only the hash. */
+static void sc_push(decoder *d, const unsigned char *s, size_t n) {
+  lua_State *L = d->L;
+  uint32_t h = sc_hash(s, n);
+  unsigned slot = (unsigned)(h >> (32 - SC_BITS));
+  size_t len;
+  const char *c;
+  if (d->sc->tag[slot] != h) {
+    d->sc->tag[slot] = h;
+    lua_pushlstring(L, (const char *)s, n);
+    return;
+  }
+#if LUA_VERSION_NUM >= 503
+  c = lua_rawgeti(L, d->sc_slot, (int)slot + 1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+#else
+  lua_rawgeti(L, d->sc_slot, (int)slot + 1);
+  c = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+#endif
+  if (c && len == n && memcmp(c, s, n) == 0) return;
+  lua_pop(L, 1);
+  lua_pushlstring(L, (const char *)s, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, d->sc_slot, (int)slot + 1); /* an existing array slot: never allocates */
+}
+
 /* d->p is at the opening quote. A string of plain, well-formed text is
  * pushed straight from the input; anything else takes the slow path. */
 static int dec_string(decoder *d) {
@@ -322,8 +412,13 @@ static int dec_string(decoder *d) {
     }
   }
   if (*p == '"') {
-    lua_pushlstring(d->L, (const char *)s, (size_t)(p - s));
+    size_t n = (size_t)(p - s);
     d->p = p + 1;
+    if (n - 1 < SC_MAXLEN && d->sc) {
+      sc_push(d, s, n);
+    } else {
+      lua_pushlstring(d->L, (const char *)s, n);
+    }
     return 1;
   }
   if (*p < 0x20) return dec_error(d, p, "control character in string");
@@ -486,10 +581,14 @@ static int dec_literal(decoder *d, const char *word, size_t n) {
 
 static int dec_value(decoder *d);
 
+/* Stack room: whoever starts to decode a value has made sure of DEC_ROOM free slots (a string
+ * through the cache needs 2, an empty array its table and metatable, a number a scratch buffer
+ * inserted below). Objects and arrays make sure of room for DEC_CHECK members at a time. */
+#define DEC_ROOM 4
+#define DEC_CHECK 8
+
 static int dec_enter(decoder *d) {
   if (++d->depth > VN_JSON_MAX_DEPTH) return dec_error(d, d->p, "nesting too deep");
-  /* table, key, value, plus a scratch or number buffer */
-  if (!lua_checkstack(d->L, 5)) return dec_error(d, d->p, "Lua stack exhausted");
   return 1;
 }
 
@@ -498,6 +597,16 @@ static int dec_enter(decoder *d) {
  * of a Lua table rehashes it). Members beyond DEC_BATCH go straight into the table. Stack
  * positions are taken from the top: dec_scratch may insert its buffer below everything. */
 #define DEC_BATCH 64
+
+/* Moves the top value to slot i and drops everything above it. */
+static void put_last(lua_State *L, int i) {
+#if LUA_VERSION_NUM >= 502
+  lua_copy(L, -1, i);
+#else
+  lua_replace(L, i);
+#endif
+  lua_settop(L, i);
+}
 
 /* Replaces the n key/value pairs on top of the stack with a table holding them, made with room
  * for `size` fields. */
@@ -509,8 +618,7 @@ static void flush_object(lua_State *L, int n, int size) {
     lua_pushvalue(L, first + 2 * i + 1);
     lua_rawset(L, -3); /* a duplicate key overwrites: last wins */
   }
-  lua_replace(L, first);
-  lua_settop(L, first);
+  put_last(L, first);
 }
 
 /* The same for the n values on top of the stack, as an array. */
@@ -521,8 +629,7 @@ static void flush_array(lua_State *L, int n, int size) {
     lua_pushvalue(L, first + i);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_replace(L, first);
-  lua_settop(L, first);
+  put_last(L, first);
 }
 
 static int dec_object(decoder *d) {
@@ -539,8 +646,9 @@ static int dec_object(decoder *d) {
   }
   for (;;) {
     if (p >= end || *p != '"') return dec_unexpected(d, p);
-    /* room for this pair above the pending ones, and for what its value needs */
-    if (!direct && !lua_checkstack(L, 7)) return dec_error(d, p, "Lua stack exhausted");
+    /* room for the next DEC_CHECK pairs above the pending ones, and for what a value needs */
+    if (n % DEC_CHECK == 0 && !direct && !lua_checkstack(L, 2 * DEC_CHECK + DEC_ROOM))
+      return dec_error(d, p, "Lua stack exhausted");
     d->p = p;
     if (!dec_string(d)) return 0;
     p = skip_ws(d->p, end);
@@ -577,7 +685,7 @@ static int dec_array(decoder *d) {
   if (p < end && *p == ']') {
     /* only empty arrays are marked: they are the ambiguous ones */
     lua_newtable(L);
-    push_array_mt(L);
+    lua_rawgeti(L, d->sc_slot, SC_MT); /* a container is being decoded: the cache is open */
     lua_setmetatable(L, -2);
     d->p = p + 1;
     d->depth--;
@@ -586,7 +694,8 @@ static int dec_array(decoder *d) {
   for (;;) {
     d->p = p;
     if (n == INT_MAX) return dec_error(d, p, "array too long");
-    if (!direct && !lua_checkstack(L, 6)) return dec_error(d, p, "Lua stack exhausted");
+    if (n % DEC_CHECK == 0 && !direct && !lua_checkstack(L, DEC_CHECK + DEC_ROOM))
+      return dec_error(d, p, "Lua stack exhausted");
     if (!dec_value(d)) return 0;
     if (direct) {
       lua_rawseti(L, -2, ++n);
@@ -653,18 +762,24 @@ int vn_json_decode(lua_State *L, const char *s, size_t len, char *err, size_t er
   d.scratch_slot = 0;
   d.scratch = NULL;
   d.scratch_cap = 0;
-  if (!lua_checkstack(L, 5)) {
+  d.sc_slot = 0;
+  d.sc = NULL;
+  if (!lua_checkstack(L, 1 + DEC_ROOM)) { /* the cache's table, and the value */
     if (errlen) snprintf(err, errlen, "Lua stack exhausted");
     return 0;
   }
   d.p = skip_ws(d.start, d.end);
+  if (d.p < d.end && (*d.p == '{' || *d.p == '[')) {
+    d.sc = sc_open(L);
+    d.sc_slot = d.base + 1;
+  }
   if (!dec_value(&d)) goto fail;
   p = skip_ws(d.p, d.end);
   if (p != d.end) {
     dec_unexpected(&d, p);
     goto fail;
   }
-  if (d.scratch_slot) lua_remove(L, d.scratch_slot);
+  if (d.sc_slot || d.scratch_slot) put_last(L, d.base + 1);
   return 1;
 fail:
   lua_settop(L, d.base);
