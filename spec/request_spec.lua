@@ -42,6 +42,48 @@ describe("request.build", function()
     assert.equal("venice-lua/test", header(req, "User-Agent"))
   end)
 
+  it("builds a call without headers as it builds the same call with an empty header list", function()
+    -- ctx.headers, even empty, takes the general path; without it a JSON POST takes the short one
+    local NO_HEADERS = request.header_list({})
+    local bad_ua = "venice-lua\r\nX-Injected: 1"
+    local cases = {
+      { "chat.completions.create", CHAT, { idempotency_key = "k-1" } },
+      { "chat.completions.create", { model = "m", messages = CHAT.messages, stream = true },
+        { idempotency_key = "k-2" } },
+      { "chat.completions.create", { model = "m", messages = CHAT.messages, tools = {}, stop = venice.json.null },
+        { idempotency_key = "k-3" } },
+      { "chat.completions.create", { model = 1, messages = CHAT.messages }, {} },
+      { "chat.completions.create", { model = "m" }, {} },
+      { "chat.completions.create", CHAT, { idempotency_key = "bad\r\nkey" } },
+      { "chat.completions.create", CHAT, { idempotency_key = "k-4" }, { user_agent = bad_ua } },
+      { "chat.completions.create", { model = "m", messages = CHAT.messages, temperature = 0 / 0 }, {} },
+      { "embeddings.create", { model = "e", input = "x" }, { idempotency_key = "k-5" } },
+    }
+    for i, c in ipairs(cases) do
+      local name, params, o, over = c[1], c[2], c[3], c[4] or {}
+      local short, serr = build(name, {}, params, o, over)
+      over.headers = NO_HEADERS
+      local long, lerr = build(name, {}, params, o, over)
+      if long then
+        assert.is_table(short, "case " .. i)
+        assert.same(long.headers, short.headers, "case " .. i)
+        for _, k in ipairs { "method", "key", "sse", "url", "body", "mime", "content_type", "idempotency_key" } do
+          assert.equal(long[k], short[k], ("case %d: %s"):format(i, k))
+        end
+      else
+        assert.is_nil(short, "case " .. i)
+        assert.equal(lerr.name, serr.name, "case " .. i)
+        assert.equal(lerr.message, serr.message, "case " .. i)
+        assert.equal(lerr.param, serr.param, "case " .. i)
+      end
+    end
+    -- the request made without headers is the one the API gets: the key made, the body as sent
+    local req = assert(build("chat.completions.create", {}, { model = "m", messages = CHAT.messages, tools = {} }))
+    assert.matches("^venice%-lua%-%x+$", req.idempotency_key)
+    assert.equal("Idempotency-Key: " .. req.idempotency_key, req.headers[5])
+    assert.matches('"tools":%[%]', req.body)
+  end)
+
   it("puts GET params in the query string, sorted, lists repeated", function()
     local req = assert(build("models.list", {}, { type = "image", b = { 1, 2.0 } }))
     assert.equal(BASE .. "/models?b=1&b=2&type=image", req.url)

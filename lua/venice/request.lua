@@ -279,25 +279,36 @@ function M.facts_of(spec)
   for name, h in pairs(spec.headers or EMPTY) do
     if h.required then required_headers[#required_headers + 1] = name end
   end
-  -- per field: the Lua type its value must have (file fields are checked by venice.upload), the
-  -- fields that must be integers, and the allowed values of an enum as a set
+  -- per field: the Lua type its value must have ("integer" for a number without a fraction;
+  -- false: checked by TYPE_CHECKS; file fields are checked by venice.upload), the allowed values
+  -- of an enum as a set, and the fields that are enums or arrays (`special`)
   local files = set_of(spec.files)
-  local ltype, int, enum_set = {}, {}, {}
+  local ltype, enum_set, special = {}, {}, {}
   for field, want in pairs(spec.types or EMPTY) do
     if not files[field] and TYPE_CHECKS[want] then
-      ltype[field] = LUA_TYPE[want] or false
-      int[field] = want == "integer" or nil
+      ltype[field] = want == "integer" and "integer" or LUA_TYPE[want] or false
     end
   end
-  for field, allowed in pairs(spec.enums or EMPTY) do enum_set[field] = set_of(allowed) end
+  for field, allowed in pairs(spec.enums or EMPTY) do
+    enum_set[field] = set_of(allowed)
+    special[field] = true
+  end
+  local arrays = set_of(spec.arrays)
+  for field in pairs(arrays) do special[field] = true end
+  local bearer = accepts(spec, "bearer")
+  local args_n = #(spec.args or EMPTY)
   f = {
-    ltype = ltype, int = int, enum_set = enum_set,
+    ltype = ltype, enum_set = enum_set, special = special,
     files = files,            -- uploads are checked by venice.upload, not as strings
-    arrays = set_of(spec.arrays),
-    bearer = accepts(spec, "bearer"),
+    arrays = arrays,
+    bearer = bearer,
     siwx = accepts(spec, "siwx"),
     anonymous = accepts(spec, "none"),
     required_headers = required_headers,
+    -- a POST of a JSON object to a fixed path with a key, answered in JSON (or events): built by
+    -- build_plain when the call names no headers and no Accept
+    plain = bearer and spec.method == "POST" and spec.body == "json" and not spec.raw and not spec.body_any
+      and args_n == 0 and #required_headers == 0 and spec.result ~= "binary" and spec.result ~= "auto",
   }
   spec_facts[spec] = f
   return f
@@ -328,25 +339,28 @@ local function check_params(spec, f, params)
       return verror("ValidationError", ("'%s' is required"):format(field), { param = field })
     end
   end
-  local ltype, int, enum_set, arrays = f.ltype, f.int, f.enum_set, f.arrays
+  local ltype, enum_set, arrays, special = f.ltype, f.enum_set, f.arrays, f.special
   local empty_array = false
+  -- a null (core.null) value is sent as JSON null: no field's type or enum applies to it
   for field, v in pairs(params) do
-    if v ~= null then
-      local lt = ltype[field]
-      if lt ~= nil then
-        local want = spec.types[field]
-        if lt then
-          if type(v) ~= lt or (int[field] and not is_integer(v)) then return type_error(field, want, v) end
-        elseif not TYPE_CHECKS[want](v) then
-          return type_error(field, want, v)
-        end
+    local lt, tv = ltype[field], nil
+    if lt then
+      tv = type(v)
+      if tv ~= lt and v ~= null and not (lt == "integer" and tv == "number" and is_integer(v)) then
+        return type_error(field, spec.types[field], v)
       end
+    elseif lt == false and v ~= null and not TYPE_CHECKS[spec.types[field]](v) then
+      return type_error(field, spec.types[field], v)
+    end
+    if special[field] and v ~= null then
       local set = enum_set[field]
       if set and not set[v] then
         local err = enum_error(field, spec.enums[field], v)
         if err then return err end
       end
-      if arrays[field] and not empty_array and type(v) == "table" and next(v) == nil and getmetatable(v) == nil then
+      -- an empty table without a metatable (its [1] is then a plain read)
+      if not empty_array and arrays[field] and (tv or type(v)) == "table" and getmetatable(v) == nil
+         and v[1] == nil and next(v) == nil then
         empty_array = true
       end
     end
@@ -446,6 +460,7 @@ M.idempotency_key = new_key
 
 local ACCEPT_SSE, ACCEPT_JSON = "text/event-stream", "application/json"
 local ACCEPT_JSON_LINE = "Accept: " .. ACCEPT_JSON
+local ACCEPT_SSE_LINE = "Accept: " .. ACCEPT_SSE
 local CONTENT_JSON_LINE = "Content-Type: application/json"
 
 -- The header lines: the SDK's own (`mine`, a list of { lname, line } in order), then the
@@ -478,6 +493,41 @@ local function header_lines(ctx, mine, extra)
 end
 M.header_lines = header_lines
 
+-- M.build for a spec whose facts are `plain`, a call with a key and params that names no headers
+-- (neither on the client nor for the request) and no Accept: what M.build does for it, in order,
+-- without the branches that cannot apply.
+local function build_plain(ctx, spec, facts, params, o, key)
+  local err, empty_array = check_params(spec, facts, params)
+  if err then return nil, err end
+  local sse = spec.stream and params.stream == true or false
+  local body
+  body, err = encode(spec, params, empty_array)
+  if not body then return nil, err end
+  local base = ctx.base_url
+  if facts.url_base ~= base then facts.url_base, facts.url = base, base .. spec.path end
+  local made_key = false
+  local ik = o.idempotency_key
+  if not ik then
+    ik = M.idempotency_key()
+    made_key = M.idempotency_key == new_key   -- hex digits: nothing to check
+  end
+  local ua = ctx.ua_line
+  if not ua then
+    ua, err = line_of("User-Agent", ctx.user_agent, "user_agent")
+    if not ua then return nil, err end
+  end
+  local auth = auth_line(key)
+  if not auth then return nil, select(2, M.clean_key(key)) end
+  if not made_key and (type(ik) ~= "string" or ik:find("[%z\r\n]")) then
+    return nil, check_header("Idempotency-Key", ik, "idempotency_key")
+  end
+  -- 9 fields (secrets, set by the client, included): a table of 16 slots, made once
+  return { method = "POST", key = key, sse = sse, url = facts.url, body = body,
+    content_type = "application/json", idempotency_key = ik,
+    headers = { ua, sse and ACCEPT_SSE_LINE or ACCEPT_JSON_LINE, auth, CONTENT_JSON_LINE, "Idempotency-Key: " .. ik },
+    secrets = nil }
+end
+
 --- Builds the request of an operation: `ctx` holds the client's facts { base_url (no trailing
 --- slash), headers (a header_list), max_retries, user_agent, ua_line (optional: its header line),
 --- key (trimmed, or nil), key_why (why there is none) }; `spec` is the operation's entry, `args`
@@ -486,7 +536,10 @@ M.header_lines = header_lines
 --- err with nothing sent.
 function M.build(ctx, spec, args, params, o)
   local key = ctx.key
-  local facts = facts_of(spec)
+  local facts = spec_facts[spec] or facts_of(spec)
+  if facts.plain and key and params and not (o.headers or ctx.headers or o.accept) then
+    return build_plain(ctx, spec, facts, params, o, key)
+  end
   -- no headers given on the client or for this request: none of theirs to look for
   local given = (o.headers or ctx.headers) and given_lower
   -- the key goes to operations that take one, unless the request signs in with a wallet instead
