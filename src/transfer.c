@@ -300,7 +300,7 @@ static void transfer_release(lua_State *L, vn_transfer *t) {
     else vn_engine_give(t->eng, t->easy, t->unusual || !t->ready, t->shared);
     t->easy = NULL;
   }
-  curl_slist_free_all(t->req_headers);
+  free(t->req_headers);   /* one block (set_headers), not a list of libcurl's */
   t->req_headers = NULL;
   if (t->mime) curl_mime_free(t->mime);
   t->mime = NULL;
@@ -345,50 +345,96 @@ static void anchor(lua_State *L, vn_transfer *t, int idx) {
 
 /* {==================== reading core.request's options ==================== */
 
-static const char *opt_string(lua_State *L, int idx, const char *k) {
+/* The options core.request knows. The table is read in one pass (lua_next): each option's value
+ * is left on the stack, at opts.at[option] (0: absent), where it stays until core.request
+ * returns; a number given where a string is wanted is converted there, so its string lives as
+ * long. Unknown fields are ignored. */
+enum {
+  O_URL, O_METHOD, O_HEADERS, O_BODY, O_MIME, O_TIMEOUT, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_SSE,
+  O_OUTPUT, O_OUTPUT_ANY, O_MAX_BODY, O_MAX_EVENT, O_MAX_BUFFERED, O_PROXY, O_NOPROXY, O_CA_FILE,
+  O_CA_PATH, O_INSECURE, O_HTTP_VERSION, O_MAX_CONNECTION_AGE, O_COUNT
+};
+
+static const char *const OPTION_NAMES[O_COUNT] = {
+  "url", "method", "headers", "body", "mime", "timeout", "connect_timeout", "idle_timeout", "sse",
+  "output", "output_any", "max_body", "max_event", "max_buffered", "proxy", "noproxy", "ca_file",
+  "ca_path", "insecure", "http_version", "max_connection_age"
+};
+
+typedef struct vn_opts { int at[O_COUNT]; } vn_opts;
+
+static int option_of(const char *k, size_t n) {
+  int i;
+  for (i = 0; i < O_COUNT; i++)
+    if (OPTION_NAMES[i][0] == k[0] && strlen(OPTION_NAMES[i]) == n && memcmp(OPTION_NAMES[i], k, n) == 0)
+      return i;
+  return -1;
+}
+
+/* Reads the table at index 1 into o; its values go on the stack. */
+static void read_options(lua_State *L, vn_opts *o) {
+  memset(o, 0, sizeof *o);
+  luaL_checkstack(L, O_COUNT + 4, "core.request");
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    int k = -1;
+    if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
+      size_t n;
+      const char *key = lua_tolstring(L, -2, &n);   /* already a string: lua_next is not disturbed */
+      k = n > 0 ? option_of(key, n) : -1;
+    }
+    if (k < 0 || o->at[k]) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_insert(L, -2);              /* the value stays below the key */
+    o->at[k] = lua_gettop(L) - 1;
+  }
+}
+
+static const char *opt_string(const vn_opts *o, lua_State *L, int k) {
+  return o->at[k] ? lua_tostring(L, o->at[k]) : NULL;
+}
+
+static int opt_bool(const vn_opts *o, lua_State *L, int k) {
+  return o->at[k] ? lua_toboolean(L, o->at[k]) : 0;
+}
+
+/* Field k of a table as a string (mime parts). */
+static const char *field_string(lua_State *L, int idx, const char *k) {
   const char *s;
   lua_getfield(L, idx, k);
   s = lua_tostring(L, -1);
-  lua_pop(L, 1);   /* the string stays reachable from the options table */
+  lua_pop(L, 1);   /* the string stays reachable from the table */
   return s;
 }
 
-static int opt_bool(lua_State *L, int idx, const char *k) {
-  int v;
-  lua_getfield(L, idx, k);
-  v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-/* Field k as a number from 0 to max, integral when integral is set; absent (nil or false) is 0.
+/* Option k as a number from 0 to max, integral when integral is set; absent (nil or false) is 0.
  * NaN, infinities, negatives and values past max raise: nothing is clamped, and no float that
  * does not fit reaches an integer cast. */
-static double opt_range(lua_State *L, vn_transfer *t, int idx, const char *k, double max, int integral) {
+static double opt_range(lua_State *L, vn_transfer *t, const vn_opts *o, int k, double max, int integral) {
   double v = 0;
-  int ok;
-  lua_getfield(L, idx, k);
-  ok = lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1));
-  if (!ok && lua_type(L, -1) == LUA_TNUMBER) {
-    v = lua_tonumber(L, -1);
+  int ok, at = o->at[k];
+  ok = !at || (lua_type(L, at) == LUA_TBOOLEAN && !lua_toboolean(L, at));
+  if (!ok && lua_type(L, at) == LUA_TNUMBER) {
+    v = lua_tonumber(L, at);
     ok = v >= 0 && v <= max && (!integral || v == (double)(long long)v);
   }
-  lua_pop(L, 1);
   if (!ok) {
     char msg[160];
-    snprintf(msg, sizeof msg, "%s must be %s from 0 to %.0f", k,
+    snprintf(msg, sizeof msg, "%s must be %s from 0 to %.0f", OPTION_NAMES[k],
              integral ? "a whole number" : "a number", max);
     setup_error(L, t, msg);
   }
   return v;
 }
 
-static double opt_seconds(lua_State *L, vn_transfer *t, int idx, const char *k) {
-  return opt_range(L, t, idx, k, MAX_SECONDS, 0);
+static double opt_seconds(lua_State *L, vn_transfer *t, const vn_opts *o, int k) {
+  return opt_range(L, t, o, k, MAX_SECONDS, 0);
 }
 
-static size_t opt_bytes(lua_State *L, vn_transfer *t, int idx, const char *k) {
-  return (size_t)opt_range(L, t, idx, k, MAX_BYTES, 1);
+static size_t opt_bytes(lua_State *L, vn_transfer *t, const vn_opts *o, int k) {
+  return (size_t)opt_range(L, t, o, k, MAX_BYTES, 1);
 }
 
 static FILE *to_file(lua_State *L, int idx) {
@@ -420,15 +466,15 @@ static vn_transfer *set_pool(lua_State *L, vn_engine *e) {
 }
 
 /* What the transfer keeps of the response: event cap, body cap, stream or file. */
-static void set_receiving(lua_State *L, vn_transfer *t) {
+static void set_receiving(lua_State *L, vn_transfer *t, const vn_opts *o) {
   const char *s;
-  vn_sse_init(&t->sse, opt_bytes(L, t, 1, "max_event"));
-  t->max_body = opt_bytes(L, t, 1, "max_body");
-  t->want_sse = opt_bool(L, 1, "sse");
-  t->output_any = opt_bool(L, 1, "output_any");
-  t->max_queue = opt_bytes(L, t, 1, "max_buffered");
+  vn_sse_init(&t->sse, opt_bytes(L, t, o, O_MAX_EVENT));
+  t->max_body = opt_bytes(L, t, o, O_MAX_BODY);
+  t->want_sse = opt_bool(o, L, O_SSE);
+  t->output_any = opt_bool(o, L, O_OUTPUT_ANY);
+  t->max_queue = opt_bytes(L, t, o, O_MAX_BUFFERED);
   if (t->max_queue == 0) t->max_queue = QUEUE_MAX_DEFAULT;
-  if ((s = opt_string(L, 1, "output")) != NULL) {
+  if ((s = opt_string(o, L, O_OUTPUT)) != NULL) {
     t->out_path = strdup(s);
     if (!t->out_path) setup_error(L, t, "out of memory");
   }
@@ -456,9 +502,8 @@ static void set_shared(lua_State *L, vn_transfer *t) {
  * the same host is still being made, it waits to learn whether that one multiplexes rather than
  * open one more (CURLOPT_PIPEWAIT). Over TLS that is known once the handshake is done; over plain
  * HTTP/1.1 libcurl would learn it only from a whole response, so it never waits there. */
-static long http_version_of(lua_State *L, vn_transfer *t, long *wait) {
-  const char *s = opt_string(L, 1, "http_version");
-  const char *url = opt_string(L, 1, "url");
+static long http_version_of(lua_State *L, vn_transfer *t, const vn_opts *o, const char *url, long *wait) {
+  const char *s = opt_string(o, L, O_HTTP_VERSION);
   int tls = 0, i;
   for (i = 0; url && i < 6 && url[i] && ("https:"[i] == url[i] || "HTTPS:"[i] == url[i]); i++) {}
   tls = i == 6;
@@ -477,7 +522,7 @@ static long http_version_of(lua_State *L, vn_transfer *t, long *wait) {
 }
 
 /* The usual options: every transfer sets each of them, so none carries over. */
-static void set_usual(lua_State *L, vn_transfer *t, const char *url) {
+static void set_usual(lua_State *L, vn_transfer *t, const vn_opts *o, const char *url) {
   CURL *c = t->easy;
   double v;
   if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK) setup_error(L, t, "invalid url");
@@ -486,67 +531,84 @@ static void set_usual(lua_State *L, vn_transfer *t, const char *url) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(c, CURLOPT_PREREQDATA, t);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
-  v = opt_seconds(L, t, 1, "timeout");
+  v = opt_seconds(L, t, o, O_TIMEOUT);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(v * 1000));   /* 0: none */
-  v = opt_seconds(L, t, 1, "connect_timeout");
+  v = opt_seconds(L, t, o, O_CONNECT_TIMEOUT);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(v * 1000));   /* 0: libcurl's */
-  t->idle_s = opt_seconds(L, t, 1, "idle_timeout");
-  v = opt_seconds(L, t, 1, "max_connection_age");
+  t->idle_s = opt_seconds(L, t, o, O_IDLE_TIMEOUT);
+  v = opt_seconds(L, t, o, O_MAX_CONNECTION_AGE);
   curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)(v > 0 ? v : VN_MAX_CONNECTION_AGE));
   {
-    long wait = 0, version = http_version_of(L, t, &wait);
+    long wait = 0, version = http_version_of(L, t, o, url, &wait);
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, version);
     curl_easy_setopt(c, CURLOPT_PIPEWAIT, wait);
   }
 }
 
 /* The unusual ones: a handle that had any of them is reset before its next transfer. */
-static void set_unusual(lua_State *L, vn_transfer *t) {
+static void set_unusual(lua_State *L, vn_transfer *t, const vn_opts *o) {
   CURL *c = t->easy;
   const char *s;
-  if ((s = opt_string(L, 1, "proxy")) != NULL) {
+  if ((s = opt_string(o, L, O_PROXY)) != NULL) {
     t->unusual = 1;
     must_set(L, t, curl_easy_setopt(c, CURLOPT_PROXY, s), "CURLOPT_PROXY");
   }
-  if ((s = opt_string(L, 1, "noproxy")) != NULL) {
+  if ((s = opt_string(o, L, O_NOPROXY)) != NULL) {
     t->unusual = 1;
     must_set(L, t, curl_easy_setopt(c, CURLOPT_NOPROXY, s), "CURLOPT_NOPROXY");
   }
-  if ((s = opt_string(L, 1, "ca_file")) != NULL) {
+  if ((s = opt_string(o, L, O_CA_FILE)) != NULL) {
     t->unusual = 1;
     must_set(L, t, curl_easy_setopt(c, CURLOPT_CAINFO, s), "CURLOPT_CAINFO");
   }
-  if ((s = opt_string(L, 1, "ca_path")) != NULL) {
+  if ((s = opt_string(o, L, O_CA_PATH)) != NULL) {
     t->unusual = 1;
     must_set(L, t, curl_easy_setopt(c, CURLOPT_CAPATH, s), "CURLOPT_CAPATH");
   }
-  if (opt_bool(L, 1, "insecure")) {
+  if (opt_bool(o, L, O_INSECURE)) {
     t->unusual = 1;
     must_set(L, t, curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L), "CURLOPT_SSL_VERIFYPEER");
     must_set(L, t, curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L), "CURLOPT_SSL_VERIFYHOST");
   }
 }
 
-static void add_header(lua_State *L, vn_transfer *t, const char *line) {
-  struct curl_slist *l = curl_slist_append(t->req_headers, line);
-  if (!l) setup_error(L, t, "out of memory");
-  t->req_headers = l;
-}
-
-/* The request headers, a list of "Name: value" lines. */
-static void set_headers(lua_State *L, vn_transfer *t) {
-  lua_getfield(L, 1, "headers");
-  if (lua_istable(L, -1)) {
-    size_t i, n = (size_t)lua_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      const char *s;
-      lua_rawgeti(L, -1, (int)i);
-      s = lua_tostring(L, -1);
-      if (s) add_header(L, t, s);
-      lua_pop(L, 1);
+/* The request headers: a list of "Name: value" lines (each up to its first NUL, as libcurl's own
+ * lists take them), and "Expect:" when asked for. The list's nodes and lines are one block of
+ * memory owned by the transfer, which libcurl only reads. */
+static void set_headers(lua_State *L, vn_transfer *t, const vn_opts *o, int expect) {
+  static const char EXPECT_NONE[] = "Expect:";
+  int at = o->at[O_HEADERS], base = lua_gettop(L), i, n = 0;
+  size_t bytes = 0;
+  struct curl_slist *nodes;
+  char *text;
+  if (at && lua_istable(L, at)) {
+    int len = (int)lua_rawlen(L, at);
+    luaL_checkstack(L, len > 0 ? len : 1, "too many request headers");
+    for (i = 1; i <= len; i++) {
+      lua_rawgeti(L, at, i);
+      if (lua_tostring(L, -1)) {   /* other values are skipped; a number stays here as a string */
+        bytes += strlen(lua_tostring(L, -1)) + 1;
+        n++;
+      } else {
+        lua_pop(L, 1);
+      }
     }
   }
-  lua_pop(L, 1);
+  if (expect) bytes += sizeof EXPECT_NONE;
+  if (n + expect == 0) return;
+  nodes = (struct curl_slist *)malloc((size_t)(n + expect) * sizeof *nodes + bytes);
+  if (!nodes) setup_error(L, t, "out of memory");
+  t->req_headers = nodes;
+  text = (char *)(nodes + n + expect);
+  for (i = 0; i < n + expect; i++) {
+    const char *s = i < n ? lua_tostring(L, base + 1 + i) : EXPECT_NONE;
+    size_t len = strlen(s) + 1;
+    memcpy(text, s, len);
+    nodes[i].data = text;
+    nodes[i].next = i + 1 < n + expect ? &nodes[i + 1] : NULL;
+    text += len;
+  }
+  lua_settop(L, base);
 }
 
 /* The part's file handle, positioned at its offset, anchored; NULL with *why set on failure. */
@@ -589,10 +651,10 @@ static const char *build_mime(lua_State *L, vn_transfer *t, int idx) {
     lua_rawgeti(L, idx, (int)i);
     pi = lua_gettop(L);
     if (!lua_istable(L, pi)) return "a multipart part must be a table";
-    name = opt_string(L, pi, "name");
-    path = opt_string(L, pi, "path");
-    fname = opt_string(L, pi, "filename");
-    ctype = opt_string(L, pi, "type");
+    name = field_string(L, pi, "name");
+    path = field_string(L, pi, "path");
+    fname = field_string(L, pi, "filename");
+    ctype = field_string(L, pi, "type");
     if (!name) return "a multipart part needs a name";
     curl_mime_name(part, name);
     lua_getfield(L, pi, "data");
@@ -622,27 +684,33 @@ static const char *build_mime(lua_State *L, vn_transfer *t, int idx) {
   return NULL;
 }
 
-/* The body (a string, or multipart parts) and the method. */
-static void set_body_and_method(lua_State *L, vn_transfer *t, const char *method) {
+/* Bodies up to this size are copied into the handle (CURLOPT_COPYPOSTFIELDS); larger ones are
+ * read in place from their Lua string, kept alive by the transfer. */
+#define BODY_COPY_MAX ((size_t)64 << 10)
+
+/* The body (a string, or multipart parts), the method and the headers. */
+static void set_body_and_method(lua_State *L, vn_transfer *t, const vn_opts *o, const char *method) {
   CURL *c = t->easy;
   size_t len = 0;
-  int has_body = 0;
-  lua_getfield(L, 1, "mime");
-  if (lua_istable(L, -1)) {
+  int has_body = 0, at = o->at[O_MIME];
+  if (at && lua_istable(L, at)) {
     const char *err;
     t->unusual = 1;
-    err = build_mime(L, t, lua_gettop(L));
+    err = build_mime(L, t, at);
     if (err) setup_error(L, t, err);
     curl_easy_setopt(c, CURLOPT_MIMEPOST, t->mime);
     has_body = 1;
   }
-  lua_pop(L, 1);
-  lua_getfield(L, 1, "body");
-  if (!t->mime && lua_type(L, -1) == LUA_TSTRING) {
-    const char *b = lua_tolstring(L, -1, &len);
-    anchor(L, t, -1);   /* no copy: the string lives as long as the transfer */
+  at = o->at[O_BODY];
+  if (!t->mime && at && lua_type(L, at) == LUA_TSTRING) {
+    const char *b = lua_tolstring(L, at, &len);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, b);
+    if (len <= BODY_COPY_MAX) {
+      must_set(L, t, curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, b), "CURLOPT_COPYPOSTFIELDS");
+    } else {
+      anchor(L, t, at);   /* no copy: the string lives as long as the transfer */
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, b);
+    }
     has_body = 1;
   } else if (!t->mime && strcmp(method, "POST") == 0) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
@@ -650,9 +718,8 @@ static void set_body_and_method(lua_State *L, vn_transfer *t, const char *method
   } else if (!t->mime) {   /* no body: a pooled handle may still hold the last POST's, a GET forgets it */
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   }
-  lua_pop(L, 1);
   /* no 100-continue round trip (libcurl asks for one on bodies of 1 MiB and more, and on uploads) */
-  if (len >= ((size_t)1 << 20) || t->mime) add_header(L, t, "Expect:");
+  set_headers(L, t, o, len >= ((size_t)1 << 20) || t->mime);
   if (strcmp(method, "GET") == 0) {
     if (has_body) {   /* a GET with a body */
       t->unusual = 1;
@@ -674,28 +741,32 @@ static void set_body_and_method(lua_State *L, vn_transfer *t, const char *method
  * stream), output (path for a successful body of a stated type other than JSON; with output_any,
  * for any successful body), max_body (bytes held in memory),
  * max_event (SSE cap), max_buffered (unread event bytes before the transfer pauses; 0 or absent:
- * 4 MiB), proxy, noproxy, ca_file, ca_path, insecure.
+ * 4 MiB), proxy, noproxy, ca_file, ca_path, insecure, http_version, max_connection_age.
  * The transfer starts at once; core.step() moves it on. */
 static int l_request(lua_State *L) {
   vn_engine *e = vn_engine_get(L);
   vn_transfer *t;
+  vn_opts o;
   const char *url, *method;
+  int ti;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  url = opt_string(L, 1, "url");
+  read_options(L, &o);
+  url = opt_string(&o, L, O_URL);
   if (!url) return luaL_argerror(L, 1, "url is required");
-  method = opt_string(L, 1, "method");
+  method = opt_string(&o, L, O_METHOD);
   if (!method) method = "GET";
-  t = set_pool(L, e);   /* 2 */
-  set_receiving(L, t);
+  t = set_pool(L, e);
+  ti = lua_gettop(L);
+  set_receiving(L, t, &o);
   set_shared(L, t);
-  set_usual(L, t, url);
-  set_unusual(L, t);
-  set_headers(L, t);
-  set_body_and_method(L, t, method);
+  set_usual(L, t, &o, url);
+  set_unusual(L, t, &o);
+  set_body_and_method(L, t, &o, method);
   t->ready = 1;
   t->started = t->last_activity = vn_now();
   if (vn_engine_add(e, t, url) != 0) return setup_error(L, t, "cannot start a transfer");
+  lua_settop(L, ti);
   return 1;
 }
 

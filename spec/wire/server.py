@@ -11,13 +11,15 @@ Answers come from DIR/routes.json, read again for every request: { "/path": [ans
 the n-th request to a path gets the n-th answer (the last one repeats); a path not listed gets an
 echo of the request as JSON. An answer is { "status", "headers": {...}, "body": "..." }; in the
 body and the header values, {AUTH} stands for the request's Authorization value without its
-scheme, {ECHO} for the request as JSON. "close": true closes the connection after the answer.
+scheme, {ECHO} for the request as JSON. "close": true closes the connection after the answer;
+"delay": seconds waits that long before answering.
 """
 import json
 import os
 import socketserver
 import sys
 import threading
+import time
 
 DIR = sys.argv[1]
 LOCK = threading.Lock()
@@ -104,6 +106,8 @@ class Handler(socketserver.StreamRequestHandler):
             def fill(s):
                 return s.replace("{AUTH}", auth).replace("{ECHO}", echo)
 
+            if a.get("delay"):
+                time.sleep(a["delay"])
             out = fill(a.get("body", "")).encode("latin-1", "replace")
             status = a.get("status", 200)
             head = ["HTTP/1.1 %d X" % status, "Content-Length: %d" % len(out)]
