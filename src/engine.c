@@ -18,7 +18,14 @@ static const char VN_ENGINE_KEY = 'e';
 
 int vn_buf_append(vn_buf *b, const char *s, size_t n, size_t limit) {
   if (limit && (b->len + n > limit || b->len + n < b->len)) return -2;
-  if (b->len + n < b->len) return -1;   /* no limit, and the size itself overflows */
+  if (vn_buf_reserve(b, n) != 0) return -1;
+  if (n) memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+int vn_buf_reserve(vn_buf *b, size_t n) {
+  if (b->len + n < b->len) return -1;   /* the size itself overflows */
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
     char *p;
@@ -31,8 +38,6 @@ int vn_buf_append(vn_buf *b, const char *s, size_t n, size_t limit) {
     b->p = p;
     b->cap = cap;
   }
-  if (n) memcpy(b->p + b->len, s, n);
-  b->len += n;
   return 0;
 }
 

@@ -187,8 +187,8 @@ static int vn_icontains(const char *s, size_t n, const char *want) {
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   vn_transfer *t = (vn_transfer *)ud;
-  size_t n = size * nmemb, i, k, j, start;
-  char *colon;
+  size_t n = size * nmemb, i, k, j;
+  char *colon, *out;
   t->eng->activity = 1;
   if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a status line: which response is this */
     const char *sp = (const char *)memchr(p, ' ', n);
@@ -225,14 +225,16 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   while (n > i && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
   if (k == 14 && vn_ieq(p, "content-length", 14)) t->has_length = 1;
   if (k == 17 && vn_ieq(p, "transfer-encoding", 17) && vn_icontains(p + i, n - i, "chunked")) t->chunked = 1;
-  start = t->hdrs.len;
-  if (vn_buf_append(&t->hdrs, p, k, 0) || vn_buf_append(&t->hdrs, "", 1, 0) ||
-      vn_buf_append(&t->hdrs, p + i, n - i, 0) || vn_buf_append(&t->hdrs, "", 1, 0)) {
+  if (vn_buf_reserve(&t->hdrs, k + 1 + (n - i) + 1) != 0) {
     t->failure = FAIL_NOMEM;
     return 0;
   }
-  for (j = start; j < start + k; j++)
-    if (t->hdrs.p[j] >= 'A' && t->hdrs.p[j] <= 'Z') t->hdrs.p[j] = (char)(t->hdrs.p[j] + 32);
+  out = t->hdrs.p + t->hdrs.len;   /* "name\0value\0", the name lower-cased */
+  for (j = 0; j < k; j++) out[j] = (char)(p[j] >= 'A' && p[j] <= 'Z' ? p[j] + 32 : p[j]);
+  out[k] = '\0';
+  memcpy(out + k + 1, p + i, n - i);
+  out[k + 1 + (n - i)] = '\0';
+  t->hdrs.len += k + 1 + (n - i) + 1;
   return size * nmemb;
 }
 
@@ -275,13 +277,24 @@ void vn_transfer_finish(vn_transfer *t, CURLcode rc) {
 }
 
 /* The transfer at index 1, open: every method but close, cancel, done and ready refuses a closed one. */
+static vn_transfer *to_transfer(lua_State *L);
+
 static vn_transfer *check_transfer(lua_State *L) {
-  vn_transfer *t = (vn_transfer *)luaL_checkudata(L, 1, TRANSFER_MT);
+  vn_transfer *t = to_transfer(L);
   if (t->closed) luaL_error(L, "attempt to use a closed transfer");
   return t;
 }
 
+/* The transfer at index 1. Every function of the transfer's metatable has that metatable as its
+ * first upvalue: comparing with it spares luaL_checkudata's look-up of the metatable by name,
+ * which still gives the error message for anything else. */
 static vn_transfer *to_transfer(lua_State *L) {
+  void *p = lua_touserdata(L, 1);
+  if (p && lua_getmetatable(L, 1)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return (vn_transfer *)p;
+  }
   return (vn_transfer *)luaL_checkudata(L, 1, TRANSFER_MT);
 }
 
@@ -355,19 +368,21 @@ enum {
   O_CA_PATH, O_INSECURE, O_HTTP_VERSION, O_MAX_CONNECTION_AGE, O_COUNT
 };
 
-static const char *const OPTION_NAMES[O_COUNT] = {
-  "url", "method", "headers", "body", "mime", "timeout", "connect_timeout", "idle_timeout", "sse",
-  "output", "output_any", "max_body", "max_event", "max_buffered", "proxy", "noproxy", "ca_file",
-  "ca_path", "insecure", "http_version", "max_connection_age"
+#define OPT(name) { name, sizeof name - 1 }
+static const struct { const char *name; size_t len; } OPTIONS[O_COUNT] = {
+  OPT("url"), OPT("method"), OPT("headers"), OPT("body"), OPT("mime"), OPT("timeout"),
+  OPT("connect_timeout"), OPT("idle_timeout"), OPT("sse"), OPT("output"), OPT("output_any"),
+  OPT("max_body"), OPT("max_event"), OPT("max_buffered"), OPT("proxy"), OPT("noproxy"),
+  OPT("ca_file"), OPT("ca_path"), OPT("insecure"), OPT("http_version"), OPT("max_connection_age")
 };
+#undef OPT
 
 typedef struct vn_opts { int at[O_COUNT]; } vn_opts;
 
 static int option_of(const char *k, size_t n) {
   int i;
   for (i = 0; i < O_COUNT; i++)
-    if (OPTION_NAMES[i][0] == k[0] && strlen(OPTION_NAMES[i]) == n && memcmp(OPTION_NAMES[i], k, n) == 0)
-      return i;
+    if (OPTIONS[i].len == n && OPTIONS[i].name[0] == k[0] && memcmp(OPTIONS[i].name, k, n) == 0) return i;
   return -1;
 }
 
@@ -422,7 +437,7 @@ static double opt_range(lua_State *L, vn_transfer *t, const vn_opts *o, int k, d
   }
   if (!ok) {
     char msg[160];
-    snprintf(msg, sizeof msg, "%s must be %s from 0 to %.0f", OPTION_NAMES[k],
+    snprintf(msg, sizeof msg, "%s must be %s from 0 to %.0f", OPTIONS[k].name,
              integral ? "a whole number" : "a number", max);
     setup_error(L, t, msg);
   }
@@ -573,11 +588,13 @@ static void set_unusual(lua_State *L, vn_transfer *t, const vn_opts *o) {
 }
 
 /* The request headers: a list of "Name: value" lines (each up to its first NUL, as libcurl's own
- * lists take them), and "Expect:" when asked for. The list's nodes and lines are one block of
- * memory owned by the transfer, which libcurl only reads. */
+ * lists take them), "Accept-Encoding: gzip" unless the list names an Accept-Encoding of its own
+ * (sent from here rather than formatted again by libcurl for every request; CURLOPT_ACCEPT_ENCODING
+ * still has libcurl decode the body), and "Expect:" when asked for. The list's nodes and lines are
+ * one block of memory owned by the transfer, which libcurl only reads. */
 static void set_headers(lua_State *L, vn_transfer *t, const vn_opts *o, int expect) {
-  static const char EXPECT_NONE[] = "Expect:";
-  int at = o->at[O_HEADERS], base = lua_gettop(L), i, n = 0;
+  static const char EXPECT_NONE[] = "Expect:", GZIP[] = "Accept-Encoding: gzip";
+  int at = o->at[O_HEADERS], base = lua_gettop(L), i, n = 0, gzip = 1, extra;
   size_t bytes = 0;
   struct curl_slist *nodes;
   char *text;
@@ -585,9 +602,13 @@ static void set_headers(lua_State *L, vn_transfer *t, const vn_opts *o, int expe
     int len = (int)lua_rawlen(L, at);
     luaL_checkstack(L, len > 0 ? len : 1, "too many request headers");
     for (i = 1; i <= len; i++) {
+      const char *s;
       lua_rawgeti(L, at, i);
-      if (lua_tostring(L, -1)) {   /* other values are skipped; a number stays here as a string */
-        bytes += strlen(lua_tostring(L, -1)) + 1;
+      s = lua_tostring(L, -1);   /* other values are skipped; a number stays here as a string */
+      if (s) {
+        size_t sl = strlen(s);
+        if (gzip && sl >= 16 && (s[0] == 'a' || s[0] == 'A') && vn_ieq(s, "accept-encoding:", 16)) gzip = 0;
+        bytes += sl + 1;
         n++;
       } else {
         lua_pop(L, 1);
@@ -595,17 +616,18 @@ static void set_headers(lua_State *L, vn_transfer *t, const vn_opts *o, int expe
     }
   }
   if (expect) bytes += sizeof EXPECT_NONE;
-  if (n + expect == 0) return;
-  nodes = (struct curl_slist *)malloc((size_t)(n + expect) * sizeof *nodes + bytes);
+  if (gzip) bytes += sizeof GZIP;
+  extra = expect + gzip;
+  nodes = (struct curl_slist *)malloc((size_t)(n + extra) * sizeof *nodes + bytes);
   if (!nodes) setup_error(L, t, "out of memory");
   t->req_headers = nodes;
-  text = (char *)(nodes + n + expect);
-  for (i = 0; i < n + expect; i++) {
-    const char *s = i < n ? lua_tostring(L, base + 1 + i) : EXPECT_NONE;
+  text = (char *)(nodes + n + extra);
+  for (i = 0; i < n + extra; i++) {
+    const char *s = i < n ? lua_tostring(L, base + 1 + i) : (i == n && gzip) ? GZIP : EXPECT_NONE;
     size_t len = strlen(s) + 1;
     memcpy(text, s, len);
     nodes[i].data = text;
-    nodes[i].next = i + 1 < n + expect ? &nodes[i + 1] : NULL;
+    nodes[i].next = i + 1 < n + extra ? &nodes[i + 1] : NULL;
     text += len;
   }
   lua_settop(L, base);
@@ -1181,16 +1203,20 @@ void vn_transfer_open(lua_State *L) {
     { "close", l_transfer_close },
     { NULL, NULL }
   };
+  static const luaL_Reg metamethods[] = {
+    { "__gc", l_transfer_close },
+    { "__close", l_transfer_close },
+    { "__tostring", l_transfer_tostring },
+    { NULL, NULL }
+  };
   int mod = lua_gettop(L);
   luaL_newmetatable(L, TRANSFER_MT);
-  luaL_newlib(L, methods);
+  lua_createtable(L, 0, sizeof methods / sizeof methods[0] - 1);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, methods, 1);   /* each with the metatable as its upvalue (to_transfer) */
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_transfer_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_transfer_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, l_transfer_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lua_pushvalue(L, -1);
+  luaL_setfuncs(L, metamethods, 1);
   lua_pop(L, 1);
   lua_pushlightuserdata(L, (void *)&VN_DONE_TAG);
   lua_setfield(L, mod, "DONE");

@@ -29,6 +29,8 @@ typedef struct vn_buf {
 
 /* 0 on success, -1 out of memory, -2 the result would exceed limit (0 = no limit). */
 VN_HIDDEN int vn_buf_append(vn_buf *b, const char *s, size_t n, size_t limit);
+/* Makes room for n more bytes past len (len unchanged): 0, or -1 out of memory. */
+VN_HIDDEN int vn_buf_reserve(vn_buf *b, size_t n);
 VN_HIDDEN void vn_buf_free(vn_buf *b);
 
 /* errors.c: the venice.Error classes. */
