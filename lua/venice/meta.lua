@@ -4,10 +4,11 @@ local core = require "venice.core"
 
 local M = {}
 
+-- obj -> its meta table, or what attach() was given until someone asks (a list ending in
+-- PENDING): most results are never asked for their meta, and building it on every response
+-- costs more than the rest of the call's Lua work.
 local store = setmetatable({}, { __mode = "k" })
--- What attach() was given, until someone asks: most results are never asked for their meta, and
--- building it on every response costs more than the rest of the call's Lua work.
-local pending = setmetatable({}, { __mode = "k" })
+local PENDING = {}
 
 -- A rate-limit reset given in seconds from now, epoch seconds or epoch milliseconds, or as
 -- a duration such as "1m30s" or "250ms": seconds from now.
@@ -113,13 +114,11 @@ function M.deprecation_line(model, d)
 end
 
 function M.attach(obj, status, headers, elapsed, attempts, http_version)
-  store[obj] = nil
-  pending[obj] = { status, headers, elapsed, os.time(), attempts, http_version }
+  store[obj] = { status, headers, elapsed, os.time(), attempts, http_version, PENDING }
   return obj
 end
 
 function M.set(obj, m)
-  pending[obj] = nil
   store[obj] = m
 end
 
@@ -129,12 +128,11 @@ end
 function M.of(obj)
   if type(obj) ~= "table" then return nil end
   local m = store[obj]
-  if m then return m end
-  local p = pending[obj]
-  if p then
-    m = M.build(p[1], p[2], p[3], p[4], p[5], p[6])
-    pending[obj] = nil
-    store[obj] = m
+  if m then
+    if m[7] == PENDING then
+      m = M.build(m[1], m[2], m[3], m[4], m[5], m[6])
+      store[obj] = m
+    end
     return m
   end
   local mt = getmetatable(obj)

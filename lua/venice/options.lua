@@ -12,6 +12,10 @@ local pack = table.pack or function(...) return { n = select("#", ...), ... } en
 -- An empty table to read from (the positional arguments of a call that takes none); never written.
 local NONE = setmetatable({}, { __newindex = function() error("venice: internal: EMPTY is read-only", 2) end })
 M.EMPTY = NONE
+-- The options of a call given none (check_call's answer for nil); never written.
+local NO_OPTIONS = setmetatable({}, { __newindex = function() error("venice: internal: the options of a call "
+  .. "made without any are read-only", 2) end })
+M.NO_OPTIONS = NO_OPTIONS
 
 --- A venice.Error of `class` with `message` and the other fields.
 function M.verror(class, message, fields)
@@ -212,6 +216,7 @@ end
 
 --- The checks every call makes of its arguments: path arguments are strings or numbers, params a
 --- table (unless `any`), opts an option table of `schema`. Raises at `level` above the caller.
+--- Returns opts, or for nil the empty M.NO_OPTIONS (read only).
 function M.check_call(where, names, args, params, o, schema, any, level)
   level = (level or 1) + 1
   for i = 1, names and #names or 0 do
@@ -223,6 +228,7 @@ function M.check_call(where, names, args, params, o, schema, any, level)
   if params ~= nil and type(params) ~= "table" and not any then
     error(("%s: params must be a table, got %s"):format(where, type(params)), level)
   end
+  if o == nil then return NO_OPTIONS end
   return M.check(o, schema, where, level)
 end
 
