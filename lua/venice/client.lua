@@ -19,6 +19,7 @@ local M = {}
 
 local EMPTY = request.EMPTY
 local find = string.find
+local type, pairs = type, pairs
 
 local DEFAULT_BASE_URL = "https://api.venice.ai/api/v1"
 local DEFAULT_MAX_RESPONSE = 64 * 1024 * 1024
@@ -276,17 +277,18 @@ local function secrets_of(client, ctx, req, o)
 end
 
 --- Builds the request of an endpoint from its arguments; nil, err when they are invalid.
-function M.build(client, spec, args, params, o)
+local function build(client, spec, args, params, o)
   local ctx = context(client)
   local req, err = request.build(ctx, spec, args, params, o)
   if not req then return nil, retry.redact(err, retry.secrets(ctx.key, client._userinfo)) end
   req.secrets = secrets_of(client, ctx, req, o)
   return req
 end
+M.build = build
 
 --- The whole call of one endpoint: build, send, shape. Returns result or nil, err.
 local function call(client, spec, args, params, o)
-  local req, err = M.build(client, spec, args, params, o)
+  local req, err = build(client, spec, args, params, o)
   if not req then
     if spec.stream and type(params) == "table" and params.stream == true then
       return Stream.failed(err)
@@ -381,11 +383,13 @@ local function bind(client, name, spec, force)
     if cb then
       return async(cb, function() return call(client, spec, args, params, o) end)
     end
-    if stream and params and params.stream == true and (o.on_chunk or o.on_done) then
+    -- only a call that asks a stream operation for events gets a stream
+    local streaming = stream and params and params.stream == true
+    if streaming and (o.on_chunk or o.on_done) then
       return Stream.background(call(client, spec, args, params, o), o)
     end
     local r1, r2 = call(client, spec, args, params, o)
-    if stream and is_stream(r1) then return r1, nil, nil, r1 end   -- only a stream operation makes one
+    if streaming and is_stream(r1) then return r1, nil, nil, r1 end
     return r1, r2
   end
 end

@@ -7,6 +7,7 @@ local core = require "venice.core"
 local M = {}
 
 local floor, huge = math.floor, math.huge
+local type, pairs = type, pairs
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
 -- An empty table to read from (the positional arguments of a call that takes none); never written.

@@ -8,6 +8,7 @@ local upload = require "venice.upload"
 local options = require "venice.options"
 
 local M = {}
+local type, pairs, next, getmetatable = type, pairs, next, getmetatable
 
 local null = core.null
 local verror = options.verror
