@@ -17,6 +17,7 @@ local meta = require "venice.meta"
 local DONE = core.DONE
 local null = core.null
 local json_decode = core.json_decode
+local type, ipairs = type, ipairs
 
 local Stream = {}                                 -- the methods (and the module's functions)
 local mt = { __name = "venice.Stream", __index = Stream }
@@ -35,39 +36,54 @@ end
 -- response of a Responses API stream): add(chunk), result() -> the response so far, and a state
 -- table whose `finished` says whether a chunk carried a finish_reason.
 local function accumulator()
-  local acc = { choices = {} }
+  local choices = {}
+  local acc = { choices = choices }
   local parts = {}   -- choice index -> { content = {}, reasoning = {}, calls = {} }
   local state = { finished = false }   -- finished: a chunk carried a finish_reason
 
-  local function add(chunk)
-    if type(chunk) ~= "table" then return end
+  -- add() for a chunk known to be a table. A field is read once; a value is given to type() only
+  -- when it is there (most deltas have no role, reasoning or tool calls).
+  local function add_table(chunk)
     if chunk.type == "response.completed" and type(chunk.response) == "table" then
       acc.response = chunk.response   -- the Responses API sends the whole response at the end
       return
     end
-    acc.id = acc.id or chunk.id
-    acc.created = acc.created or chunk.created
-    acc.model = acc.model or chunk.model
-    acc.system_fingerprint = acc.system_fingerprint or chunk.system_fingerprint
-    if chunk.usage ~= nil and chunk.usage ~= null then acc.usage = chunk.usage end
-    if type(chunk.venice_parameters) == "table" then acc.venice_parameters = chunk.venice_parameters end
-    if type(chunk.choices) ~= "table" then return end
-    for _, c in ipairs(chunk.choices) do
-      local idx = (type(c.index) == "number" and c.index or 0) + 1
-      local choice = acc.choices[idx]
+    if not acc.id then acc.id = chunk.id end
+    if not acc.created then acc.created = chunk.created end
+    if not acc.model then acc.model = chunk.model end
+    if not acc.system_fingerprint then acc.system_fingerprint = chunk.system_fingerprint end
+    local usage = chunk.usage
+    if usage ~= nil and usage ~= null then acc.usage = usage end
+    local vp = chunk.venice_parameters
+    if vp ~= nil and type(vp) == "table" then acc.venice_parameters = vp end
+    local list = chunk.choices
+    if list == nil or type(list) ~= "table" then return end
+    local i, c = 1, list[1]   -- ipairs' walk: up to the first nil
+    while c ~= nil do
+      local ci = c.index
+      local idx
+      if ci == 0 then idx = ci + 1 else idx = (type(ci) == "number" and ci or 0) + 1 end
+      local choice = choices[idx]
       if not choice then
         choice = { index = idx - 1, message = { role = "assistant" }, finish_reason = null }
-        acc.choices[idx] = choice
+        choices[idx] = choice
         parts[idx] = { content = {}, reasoning = {}, calls = {} }
       end
       local p = parts[idx]
       local d = c.delta
       if type(d) == "table" then
-        if type(d.role) == "string" then choice.message.role = d.role end
-        if type(d.content) == "string" then p.content[#p.content + 1] = d.content end
-        if type(d.reasoning_content) == "string" then p.reasoning[#p.reasoning + 1] = d.reasoning_content end
-        if type(d.tool_calls) == "table" then
-          for pos, tc in ipairs(d.tool_calls) do
+        local role, content, reasoning, tool_calls = d.role, d.content, d.reasoning_content, d.tool_calls
+        if role ~= nil and type(role) == "string" then choice.message.role = role end
+        if content ~= nil and type(content) == "string" then
+          local pc = p.content
+          pc[#pc + 1] = content
+        end
+        if reasoning ~= nil and type(reasoning) == "string" then
+          local pr = p.reasoning
+          pr[#pr + 1] = reasoning
+        end
+        if tool_calls ~= nil and type(tool_calls) == "table" then
+          for pos, tc in ipairs(tool_calls) do
             local ti = (type(tc.index) == "number" and tc.index or pos - 1) + 1
             local call = p.calls[ti]
             if not call then
@@ -86,12 +102,21 @@ local function accumulator()
           end
         end
       end
-      if c.finish_reason ~= nil and c.finish_reason ~= null then
-        choice.finish_reason = c.finish_reason
+      local finish = c.finish_reason
+      if finish ~= nil and finish ~= null then
+        choice.finish_reason = finish
         state.finished = true
       end
-      if c.logprobs ~= nil and c.logprobs ~= null then choice.logprobs = c.logprobs end
+      local logprobs = c.logprobs
+      if logprobs ~= nil and logprobs ~= null then choice.logprobs = logprobs end
+      i = i + 1
+      c = list[i]
     end
+  end
+
+  local function add(chunk)
+    if type(chunk) ~= "table" then return end
+    return add_table(chunk)
   end
 
   local function result()
@@ -120,7 +145,7 @@ local function accumulator()
     return out
   end
 
-  return add, result, state
+  return add, result, state, add_table
 end
 --}====================
 
@@ -139,9 +164,9 @@ function Stream.new(starter, opts, scrub)
       ignore[tostring(name)] = true
     end
   end
-  local add, result, state = accumulator()
+  local add, result, state, add_table = accumulator()
   return setmetatable({ _starter = starter, _n = 0, _opts = opts, _scrub = scrub, _ignore = ignore,
-    _add = add, _result = result, _acc = state }, mt)
+    _add = add, _add_table = add_table, _result = result, _acc = state }, mt)
 end
 
 --- A stream that fails on its first read (parameters rejected before sending).
@@ -257,7 +282,12 @@ function Stream:read()
   end
   local ignore = self._ignore
   while true do
-    local v, typ, derr = next_decoded(t, ignore)
+    local v, typ, derr, _
+    if ignore then
+      v, typ, derr = next_decoded(t, ignore)
+    else   -- next_decoded(t), without its call
+      v, typ, _, derr = t:next_event(true)
+    end
     if v == DONE then
       self._finished = true
       self:close()
@@ -274,7 +304,7 @@ function Stream:read()
         local ok, ferr = self._filter(v)
         if not ok then return self:_fail(ferr) end
       end
-      self._add(v)
+      self._add_table(v)
       return v
     elseif v == SKIP then   -- luacheck: ignore 542
       -- an event type the caller asked to ignore
