@@ -124,3 +124,46 @@ describe("a client alternating methods, bodies, uploads and streams", function()
     assert(res, tostring(err))
   end)
 end)
+
+describe("core.request's second table", function()
+  local core = require "venice.core"
+
+  local function finish(t)
+    while not t:done() do core.step(50) end
+    return t
+  end
+
+  it("gives the options the first leaves nil or false, and no others", function()
+    s:route("/big", { { status = 200, headers = { ["Content-Type"] = "application/json" },
+      body = '{"pad":"' .. ("x"):rep(200) .. '"}' } })
+    local defaults = { max_body = 50, timeout = 30 }
+    local t = finish(core.request({ url = s.url .. "/big" }, defaults))
+    assert.equal("response_too_large", t:error().code)   -- the default applies
+    t:close()
+    t = finish(core.request({ url = s.url .. "/big", max_body = false }, defaults))
+    assert.equal("response_too_large", t:error().code)   -- false is absent too
+    t:close()
+    t = finish(core.request({ url = s.url .. "/big", max_body = 100000 }, defaults))
+    assert.is_nil(t:error())                              -- the request's own wins
+    assert.equal("x", t:json().pad:sub(1, 1))
+    t:close()
+    assert.equal(3, #s:requests())
+    -- checked like the first table's, and only tables
+    local ok, err = pcall(core.request, { url = s.url .. "/big" }, { timeout = -1 })
+    assert.is_false(ok)
+    assert.matches("timeout must be", err)
+    assert.has_error(function() core.request({ url = s.url .. "/big" }, "x") end)
+    assert.equal(3, #s:requests())
+  end)
+
+  it("leaves the transfer's methods to transfers: another object is refused", function()
+    local t = core.request { url = "http://127.0.0.1:9/" }
+    local status = t.status
+    t:close()
+    for _, v in ipairs { {}, io.stdout, core.sse_decoder(), "x" } do
+      local ok, err = pcall(status, v)
+      assert.is_false(ok)
+      assert.matches("venice.Transfer expected", err)
+    end
+  end)
+end)

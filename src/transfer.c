@@ -386,14 +386,14 @@ static int option_of(const char *k, size_t n) {
   return -1;
 }
 
-/* Reads the table at index 1 into o; its values go on the stack. */
-static void read_options(lua_State *L, vn_opts *o) {
-  memset(o, 0, sizeof *o);
+/* Reads the table at index idx into o, the options o has no value for yet; their values go on
+ * the stack. nil and false are absent: a default (core.request's second table) applies. */
+static void read_options(lua_State *L, int idx, vn_opts *o) {
   luaL_checkstack(L, O_COUNT + 4, "core.request");
   lua_pushnil(L);
-  while (lua_next(L, 1)) {
+  while (lua_next(L, idx)) {
     int k = -1;
-    if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_toboolean(L, -1)) {
       size_t n;
       const char *key = lua_tolstring(L, -2, &n);   /* already a string: lua_next is not disturbed */
       k = n > 0 ? option_of(key, n) : -1;
@@ -757,13 +757,14 @@ static void set_body_and_method(lua_State *L, vn_transfer *t, const vn_opts *o, 
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->req_headers);
 }
 
-/* core.request(opts) -> transfer
+/* core.request(opts [, defaults]) -> transfer
  * opts: url, method, headers (list of "Name: value"), body (string), mime (list of parts),
  * timeout, connect_timeout, idle_timeout (seconds; 0 or absent = none), sse (decode an event
  * stream), output (path for a successful body of a stated type other than JSON; with output_any,
  * for any successful body), max_body (bytes held in memory),
  * max_event (SSE cap), max_buffered (unread event bytes before the transfer pauses; 0 or absent:
  * 4 MiB), proxy, noproxy, ca_file, ca_path, insecure, http_version, max_connection_age.
+ * defaults: a table of the same options (a client's), for those opts leaves nil or false.
  * The transfer starts at once; core.step() moves it on. */
 static int l_request(lua_State *L) {
   vn_engine *e = vn_engine_get(L);
@@ -772,8 +773,11 @@ static int l_request(lua_State *L) {
   const char *url, *method;
   int ti;
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  read_options(L, &o);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  memset(&o, 0, sizeof o);
+  read_options(L, 1, &o);
+  if (lua_istable(L, 2)) read_options(L, 2, &o);
   url = opt_string(&o, L, O_URL);
   if (!url) return luaL_argerror(L, 1, "url is required");
   method = opt_string(&o, L, O_METHOD);

@@ -121,24 +121,41 @@ local function warn_deprecation(client, headers, params)
     replacement = d.replacement }, meta.deprecation_line(model, d))
 end
 
--- One attempt: starts the transfer.
-local function start(client, req, o)
-  local co = client._options
-  return core.request {
-    url = req.url, method = req.method, headers = req.headers, body = req.body, mime = req.mime,
-    timeout = o.timeout or co.timeout,   -- the whole request's, streams included (0: none)
-    connect_timeout = o.connect_timeout or co.connect_timeout,
-    idle_timeout = req.sse and (o.idle_timeout or co.idle_timeout) or nil,
-    -- a JSON operation's answer stays in memory; a binary or text one goes to opts.output whatever
-    -- its type; with "auto" the core keeps JSON (and a body of no stated type) in memory
-    sse = req.sse, output = req.kind ~= "json" and o.output or nil,
-    output_any = req.kind == "binary" or req.kind == "text",
-    max_body = o.max_response_bytes or co.max_response_bytes or DEFAULT_MAX_RESPONSE,
-    max_event = co.max_event_bytes, max_buffered = o.max_buffered_bytes or co.max_buffered_bytes,
+-- The transport options of a client's options table, for core.request's defaults: made once
+-- per options table (a client's never changes once made).
+local transports = setmetatable({}, { __mode = "k" })
+local function transport_of(co)
+  local d = {
+    timeout = co.timeout, connect_timeout = co.connect_timeout,
+    max_body = co.max_response_bytes or DEFAULT_MAX_RESPONSE,
+    max_event = co.max_event_bytes, max_buffered = co.max_buffered_bytes,
     proxy = co.proxy, noproxy = co.noproxy, ca_file = co.ca_file, ca_path = co.ca_path,
-    insecure = co.insecure == true, http_version = o.http_version or co.http_version,
+    insecure = co.insecure == true, http_version = co.http_version,
     max_connection_age = co.idle_connection_seconds,
   }
+  transports[co] = d
+  return d
+end
+
+-- One attempt: starts the transfer. The request's own options go in the first table; the
+-- client's, for those it leaves nil or false, come from the second.
+local function start(client, req, o)
+  local co = client._options
+  local r = { url = req.url, method = req.method, headers = req.headers, body = req.body, mime = req.mime,
+    sse = req.sse }
+  -- an idle timeout only for a stream; the whole request's timeout covers streams too (0: none)
+  if req.sse then r.idle_timeout = o.idle_timeout or co.idle_timeout end
+  -- a JSON operation's answer stays in memory; a binary or text one goes to opts.output whatever
+  -- its type; with "auto" the core keeps JSON (and a body of no stated type) in memory
+  local kind = req.kind
+  if kind ~= "json" then
+    r.output, r.output_any = o.output, kind == "binary" or kind == "text"
+  end
+  if o ~= EMPTY then
+    r.timeout, r.connect_timeout, r.max_body = o.timeout, o.connect_timeout, o.max_response_bytes
+    r.max_buffered, r.http_version = o.max_buffered_bytes, o.http_version
+  end
+  return core.request(r, transports[co] or transport_of(co))
 end
 M.start = start
 
