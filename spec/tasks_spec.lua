@@ -167,6 +167,55 @@ describe("tasks", function()
     venice.run()
     assert.same({ "fast", "slow" }, log)
   end)
+
+  it("keeps count and spawn order while hundreds of tasks finish in any order", function()
+    local tasks = require "venice.tasks"
+    local base = tasks.count()
+    local order, made = {}, {}
+    -- task i yields (i * 7) % 13 times: they finish out of spawn order, in bursts
+    local function body(i)
+      for round = 1, (i * 7) % 13 do
+        order[round] = order[round] or {}
+        local o = order[round]
+        o[#o + 1] = i
+        coroutine.yield()
+      end
+      return i * 2
+    end
+    for i = 1, 300 do made[i] = venice.spawn(body, i) end
+    -- one spawned inside a task and one from a callback while others finish around them
+    local inner, from_cb
+    made[301] = venice.spawn(function()
+      coroutine.yield()
+      inner = venice.spawn(function() coroutine.yield(); return "inner" end)
+      return "outer"
+    end)
+    made[1].on_done = function() from_cb = venice.spawn(function() coroutine.yield(); return "cb" end) end
+    local waiting = 1   -- the outer task; those that never yield have finished already
+    for i = 1, 300 do if (i * 7) % 13 > 0 then waiting = waiting + 1 end end
+    assert.equal(base + waiting, tasks.count())
+    local polls = 0
+    while venice.poll(0) > base do
+      polls = polls + 1
+      assert.is_true(polls < 100, "the tasks never finish")
+    end
+    assert.equal(base, tasks.count())
+    for i = 1, 300 do
+      assert.is_true(made[i]:done())
+      assert.equal(i * 2, (made[i]:result()))
+    end
+    assert.equal("outer", (made[301]:result()))
+    assert.equal("inner", (inner:result()))
+    assert.equal("cb", (from_cb:result()))
+    -- every round resumed the tasks still yielding in the order they were spawned
+    for round = 1, #order do
+      local o = order[round]
+      for k = 2, #o do assert.is_true(o[k - 1] < o[k], "round " .. round .. " out of order") end
+      local expect = 0
+      for i = 1, 300 do if (i * 7) % 13 >= round then expect = expect + 1 end end
+      assert.equal(expect, #o)
+    end
+  end)
 end)
 
 describe("venice.use_uv", function()

@@ -70,7 +70,12 @@ Task.__index = TaskMethods
 
 local WAIT, SLEEP, ENDED = {}, {}, {}   -- what a task yields: a transfer, a deadline, its own end
 local by_co = setmetatable({}, { __mode = "k" })   -- coroutine -> task
-local live = {}                 -- tasks not finished, in spawn order
+-- The tasks not finished, in spawn order. A task that finishes leaves `false` in its place (its
+-- index is task._i), so that finishing costs the same however many tasks run; once the gaps
+-- outnumber the tasks, the list is made again without them (a new table: a wake going through the
+-- old one goes on undisturbed).
+local live = {}
+local nlive, gaps = 0, 0
 local co_close = rawget(coroutine, "close")   -- Lua 5.4
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 local unpack = table.unpack or unpack
@@ -85,8 +90,21 @@ end
 local function finish(task, ok, err)
   task.status = "done"
   task.waiting, task.transfer, task.deadline = nil, nil, nil
-  for i = #live, 1, -1 do
-    if live[i] == task then table.remove(live, i) break end
+  local i = task._i
+  if live[i] == task then
+    live[i] = false
+    nlive, gaps = nlive - 1, gaps + 1
+    if gaps > 16 and gaps > nlive then
+      local list, n = {}, 0
+      for j = 1, #live do
+        local t = live[j]
+        if t then
+          n = n + 1
+          list[n], t._i = t, n
+        end
+      end
+      live, gaps = list, 0
+    end
   end
   if ok then
     task.results = task._r or { n = 0 }
@@ -133,13 +151,21 @@ end
 --- Starts fn(...) as a task and runs it until its first wait. Returns the task.
 function M.spawn(fn, ...)
   assert(type(fn) == "function", "venice.spawn: a function is required")
-  local task = setmetatable({ status = "running" }, Task)
-  local args = pack(...)
-  task.co = coroutine.create(function()
-    task._r = pack(fn(unpack(args, 1, args.n)))
-  end)
-  by_co[task.co] = task
-  live[#live + 1] = task
+  local i = #live + 1
+  -- made with room for the fields a task gets while it runs
+  local task = setmetatable({ status = "running", _i = i, co = nil, waiting = nil, transfer = nil,
+    what = nil, deadline = nil, _r = nil, results = nil, on_done = nil }, Task)
+  local co
+  if select("#", ...) == 0 then
+    co = coroutine.create(function() task._r = pack(fn()) end)
+  else
+    local args = pack(...)
+    co = coroutine.create(function() task._r = pack(fn(unpack(args, 1, args.n))) end)
+  end
+  task.co = co
+  by_co[co] = task
+  live[i] = task
+  nlive = nlive + 1
   resume(task)
   return task
 end
@@ -194,11 +220,10 @@ end
 --- Resumes every task whose wait is over; returns how many were resumed.
 local function wake()
   local now, n = nil, 0
-  local list = {}
-  for i = 1, #live do list[i] = live[i] end
+  local list = live   -- the tasks spawned while it runs are not in this round
   for i = 1, #list do
     local task = list[i]
-    if task.status == "running" then
+    if task and task.status == "running" then
       local go
       if task.waiting == "transfer" then
         go = task.transfer:ready(task.what)
@@ -220,7 +245,7 @@ local function next_deadline_ms()
   local best
   for i = 1, #live do
     local task = live[i]
-    if task.waiting == "sleep" then
+    if task and task.waiting == "sleep" then
       local d = task.deadline or 0
       if not best or d < best then best = d end
     end
@@ -236,19 +261,19 @@ end
 function M.poll(timeout)
   assert(not M.current(), "venice.poll cannot be called from inside a task")
   local ms = (timeout or 0) * 1000
-  if wake() == 0 and #live > 0 then
+  if wake() == 0 and nlive > 0 then
     local d = next_deadline_ms()
     if d and d < ms then ms = d end
     driver.step(ms)
     wake()
   end
-  return #live
+  return nlive
 end
 
 --- Runs until every task is done.
 function M.run()
   assert(not M.current(), "venice.run cannot be called from inside a task")
-  while #live > 0 do
+  while nlive > 0 do
     if wake() == 0 then
       local ms = next_deadline_ms() or 1000
       if ms > 1000 then ms = 1000 end
@@ -261,7 +286,7 @@ M.wake = wake
 M.next_deadline_ms = next_deadline_ms
 
 function M.count()
-  return #live
+  return nlive
 end
 
 --- task:done() -> whether it finished
