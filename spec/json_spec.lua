@@ -326,6 +326,113 @@ describe("json", function()
         end
       end)
 
+      -- The pairs() order of a table built the way the decoder builds an object of n < 64 pairs:
+      -- made for n fields, then the keys set in order (table.new on LuaJIT, whose constructors
+      -- copy a template; a constructor on the other Luas). Bigger objects are checked by value.
+      local order_of
+      local has_tnew, tnew = pcall(require, "table.new")
+      local function ref_order(keys)
+        local t
+        if has_tnew then
+          t = tnew(0, #keys)
+          for i, k in ipairs(keys) do t[k] = i end
+        else
+          local f = {}
+          for i, k in ipairs(keys) do f[i] = ("[%q]=%d"):format(k, i) end
+          t = assert((loadstring or load)("return {" .. table.concat(f, ",") .. "}"))()
+        end
+        local order = {}
+        for k, i in pairs(t) do order[#order + 1] = k .. "=" .. i end
+        return table.concat(order, " ")
+      end
+      local function check(keys, v, what)
+        if #keys < 64 then
+          assert.equal(ref_order(keys), order_of(v), what)
+        else
+          local want = {}
+          for i, k in ipairs(keys) do want[k] = i end
+          assert.same(want, v, what)
+        end
+      end
+      function order_of(v)
+        local order = {}
+        for k, i in pairs(v) do order[#order + 1] = k .. "=" .. i end
+        return table.concat(order, " ")
+      end
+      local function text_of(keys)
+        local parts = {}
+        for i, k in ipairs(keys) do parts[i] = ('"%s":%d'):format(k, i) end
+        return "{" .. table.concat(parts, ",") .. "}"
+      end
+
+      it("builds objects of a size seen before like any other", function()
+        local sizes = { 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33, 63, 64, 65, 100 }
+        for round = 1, 4 do
+          for _, n in ipairs(sizes) do
+            local keys = { "first" .. n }
+            for i = 2, n do keys[i] = "m" .. ((i * 7 + round) % 200) end
+            local v = assert(decode(text_of(keys)))
+            check(keys, v, n)
+            -- the same object one level down
+            v = assert(decode("[" .. text_of(keys) .. "]"))
+            check(keys, v[1], n)
+          end
+        end
+      end)
+
+      it("builds objects whose size changes from one to the next like any other", function()
+        local sizes = { 4, 5, 3, 8, 1, 2, 9, 6, 6, 7, 16, 15, 1, 1, 2, 64, 3 }
+        for _, first in ipairs { "same", "id", "index" } do
+          for round = 1, 3 do
+            for j, n in ipairs(sizes) do
+              local keys = { first }
+              for i = 2, n do keys[i] = "k" .. ((i + j + round) % 70) end
+              local v = assert(decode(text_of(keys)))
+              check(keys, v, first .. " " .. n)
+            end
+          end
+        end
+        -- within one power of two, then past it, nested
+        for _, n in ipairs { 5, 6, 7, 8, 5, 9, 5, 2, 3, 4 } do
+          local keys = { "nest" }
+          for i = 2, n do keys[i] = "x" .. i end
+          local v = assert(decode('{"a":[' .. text_of(keys) .. "," .. text_of(keys) .. "]}"))
+          assert.equal(ref_order(keys), order_of(v.a[1]), n)
+          assert.equal(ref_order(keys), order_of(v.a[2]), n)
+        end
+      end)
+
+      it("keeps the last duplicate key, and the order, when the size is known", function()
+        for _ = 1, 4 do
+          local v = decode('{"d":1,"x":2,"d":3}')
+          assert.equal(3, v.d)
+          assert.equal(2, v.x)
+          assert.equal(ref_order { "d", "x", "d" }, order_of(v))
+        end
+      end)
+
+      it("reports errors in objects of a known size at the same place", function()
+        local good = '{"id":"a","n":1,"m":[1,2],"o":{"p":true}}'
+        for _ = 1, 3 do assert(decode(good)) end
+        local cases = {
+          { '{"id":"a","n":1,"m":[1,2],"o":{"p":true}', "unexpected end of input at byte 41" },
+          { '{"id":"a","n":1,"m":[1,2],"o":{"p":true},}', "unexpected character '}' at byte 42" },
+          { '{"id":"a","n":1,"m":[1,2],"o":{"p":tru}}', "unexpected character '}' at byte 39" },
+          { '{"id":"a","n":1 "m":[1,2]}', "unexpected character '\"' at byte 17" },
+          { '{"id":"a","n":1,"m":[1,2],"o":{"p":true},"q":1,"r":2,"s":3}x', "unexpected character 'x' at byte 60" },
+          { '{"id" "a"}', "unexpected character '\"' at byte 7" },
+          { [[{"id":"a\x"}]], "invalid escape at byte 9" },
+        }
+        for _ = 1, 2 do
+          for _, c in ipairs(cases) do
+            local v, err = decode(c[1])
+            assert.is_nil(v, c[1])
+            assert.equal(c[2], err)
+          end
+          assert(decode(good))
+        end
+      end)
+
       it("lets the last duplicate key win, in small and big objects", function()
         for _ = 1, 3 do
           assert.equal(3, decode('{"a":1,"b":2,"a":3}').a)

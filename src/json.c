@@ -28,6 +28,13 @@ static const char strcache_key = 0;
 
 #define JSON_NULL ((void *)&null_tag)
 
+/* For the few small functions of the decoder's inner loops. */
+#if defined(__GNUC__)
+#define HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define HOT_INLINE static inline
+#endif
+
 #define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
 /* 1 for bytes that end a plain run inside a string: control chars, '"', '\\'
  * (the set the encoder escapes); 2 for every byte >= 0x80, where a UTF-8
@@ -60,31 +67,42 @@ static void push_array_mt(lua_State *L) {
 
 /* Short strings recur from one document to the next (keys, and values such as a stream's id or
  * model), and pushing one costs Lua a hash of all its bytes and a look-up. The decoder keeps the
- * strings it pushed last in a small direct-mapped cache, one per Lua state: the strings live in a
- * table (which keeps them alive), indexed 1..SC_SLOTS by a hash of a few of their bytes, and a
- * userdata holds each slot's full hash. A string whose hash matches its slot's is fetched from the
+ * strings it pushed last in a small cache, one per Lua state: a string lives in a table (which
+ * keeps it alive) at one of the two slots of its set, picked by a hash of a few of its bytes, and a
+ * userdata holds each slot's full hash. A string whose hash matches a slot's is fetched from the
  * table and compared byte for byte with the input before it is used; anything else is pushed as
- * usual and replaces the slot's string. The table also holds the array metatable (SC_MT). */
+ * usual. A string is kept the second time its hash is seen, in a slot not used since the last
+ * time both were: strings seen once cost only the hash and never push out the ones that recur.
+ * The table also holds the array metatable (SC_MT). */
 #define SC_BITS 8
-#define SC_SLOTS (1 << SC_BITS)
+#define SC_SETS (1 << SC_BITS)
+#define SC_SLOTS (2 * SC_SETS)
 #define SC_MAXLEN 40 /* Lua's short strings; longer ones are not hashed by Lua 5.2+ */
 #define SC_MT (SC_SLOTS + 1)
+#define SC_SET(h) ((unsigned)((h) >> (32 - SC_BITS)))
+
+#define SHAPE_OFF 0xFF
 
 typedef struct {
-  uint32_t tag[SC_SLOTS]; /* hash of the string in each slot (0 for an empty one, or any hash) */
+  uint32_t tag[SC_SLOTS];     /* hash of each slot's string, or of the last one seen there */
+  unsigned char used[SC_SLOTS]; /* the slot was used since both of its set were */
+  /* objects by first key and depth: 0 unknown, SHAPE_OFF not guessed, else 1 + log2 of the
+   * hash part Lua gave the last one */
+  unsigned char shape[SC_SETS];
 } strcache;
 
-static uint32_t load32(const unsigned char *p) {
+HOT_INLINE uint32_t load32(const unsigned char *p) {
   uint32_t v;
   memcpy(&v, p, 4);
   return v;
 }
 
-/* n is 1..SC_MAXLEN. The length and the first and last four bytes; the top bits pick the slot. */
-static uint32_t sc_hash(const unsigned char *s, size_t n) {
+/* n is 1..SC_MAXLEN. The length and the first, middle and last four bytes (all of a string of up
+ * to 12); the top bits pick the slot. */
+HOT_INLINE uint32_t sc_hash(const unsigned char *s, size_t n) {
   uint32_t a, b;
   if (n >= 4) {
-    a = load32(s);
+    a = load32(s) ^ (n >= 8 ? load32(s + (n >> 1) - 2) << 7 : 0);
     b = load32(s + n - 4);
   } else {
     a = (uint32_t)s[0] | (uint32_t)s[n >> 1] << 8 | (uint32_t)s[n - 1] << 16;
@@ -349,37 +367,42 @@ static int dec_string_slow(decoder *d, const unsigned char *s, const unsigned ch
   return 1;
 }
 
-/* Pushes s[0..n), n in 1..SC_MAXLEN, through the cache: two more stack slots. A string is kept
- * the second time its hash is seen in its slot, so that strings seen once (and two strings taking
- * turns in one slot) cost only the hash. */
-static void sc_push(decoder *d, const unsigned char *s, size_t n) {
+/* Pushes s[0..n), n in 1..SC_MAXLEN, of hash h, through the cache: two more stack slots. */
+HOT_INLINE void sc_push(decoder *d, const unsigned char *s, size_t n, uint32_t h) {
   lua_State *L = d->L;
-  uint32_t h = sc_hash(s, n);
-  unsigned slot = (unsigned)(h >> (32 - SC_BITS));
+  strcache *sc = d->sc;
+  unsigned i = 2 * SC_SET(h);
   size_t len;
   const char *c;
-  if (d->sc->tag[slot] != h) {
-    d->sc->tag[slot] = h;
+  if (sc->tag[i] != h && sc->tag[++i] != h) {
+    /* not seen lately (i is the set's second slot): note its hash in a slot not used lately */
+    if (!sc->used[i - 1]) i--;
+    if (!sc->used[i]) {
+      sc->tag[i] = h;
+      sc->used[i] = 1;
+    } else {
+      sc->used[i] = sc->used[i - 1] = 0;
+    }
     lua_pushlstring(L, (const char *)s, n);
     return;
   }
+  sc->used[i] = 1;
 #if LUA_VERSION_NUM >= 503
-  c = lua_rawgeti(L, d->sc_slot, (int)slot + 1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+  c = lua_rawgeti(L, d->sc_slot, (int)i + 1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
 #else
-  lua_rawgeti(L, d->sc_slot, (int)slot + 1);
+  lua_rawgeti(L, d->sc_slot, (int)i + 1);
   c = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
 #endif
   if (c && len == n && memcmp(c, s, n) == 0) return;
   lua_pop(L, 1);
   lua_pushlstring(L, (const char *)s, n);
   lua_pushvalue(L, -1);
-  lua_rawseti(L, d->sc_slot, (int)slot + 1); /* an existing array slot: never allocates */
+  lua_rawseti(L, d->sc_slot, (int)i + 1); /* an existing array slot: never allocates */
 }
 
-/* d->p is at the opening quote. A string of plain, well-formed text is
- * pushed straight from the input; anything else takes the slow path. */
-static int dec_string(decoder *d) {
-  const unsigned char *s = d->p + 1, *p = s, *end = d->end;
+/* Where the plain, well-formed text from p ends: at the closing quote, at the first byte that
+ * needs the slow path (an escape, a control character, an ill-formed sequence), or at end. */
+HOT_INLINE const unsigned char *str_plain(const unsigned char *p, const unsigned char *end) {
   for (;;) {
     size_t k;
     while (end - p >= 4) {
@@ -391,8 +414,7 @@ static int dec_string(decoder *d) {
     }
     while (p < end && !str_stop[*p]) p++;
   stop:
-    if (p >= end) return dec_error(d, d->p, "unterminated string");
-    if (*p < 0x80) break;
+    if (p >= end || *p < 0x80) return p;
     /* a run of non-ASCII letters: check each sequence, back to the loop
      * above at the next ASCII byte */
     while (p < end) {
@@ -406,23 +428,36 @@ static int dec_string(decoder *d) {
         p += 3;
       } else {
         k = utf8_seq(p, end);
-        if (!k) return dec_string_slow(d, s, p);
+        if (!k) return p;
         p += k;
       }
     }
   }
-  if (*p == '"') {
-    size_t n = (size_t)(p - s);
-    d->p = p + 1;
+}
+
+/* Pushes the string whose text starts at s (after the opening quote), given q = str_plain(s):
+ * plain text straight from the input, anything else through the slow path. */
+HOT_INLINE int dec_string_at(decoder *d, const unsigned char *s, const unsigned char *q) {
+  if (q >= d->end) return dec_error(d, s - 1, "unterminated string");
+  if (*q == '"') {
+    size_t n = (size_t)(q - s);
+    d->p = q + 1;
     if (n - 1 < SC_MAXLEN && d->sc) {
-      sc_push(d, s, n);
+      uint32_t h = sc_hash(s, n);
+      sc_push(d, s, n, h);
     } else {
       lua_pushlstring(d->L, (const char *)s, n);
     }
     return 1;
   }
-  if (*p < 0x20) return dec_error(d, p, "control character in string");
-  return dec_string_slow(d, s, p);
+  if (*q < 0x20) return dec_error(d, q, "control character in string");
+  return dec_string_slow(d, s, q);
+}
+
+/* d->p is at the opening quote. */
+static int dec_string(decoder *d) {
+  const unsigned char *s = d->p + 1;
+  return dec_string_at(d, s, str_plain(s, d->end));
 }
 
 /* Exact powers of ten for the fast float path. */
@@ -632,10 +667,17 @@ static void flush_array(lua_State *L, int n, int size) {
   put_last(L, first);
 }
 
+/* An object's members normally wait on the stack until its size is known. The cache also
+ * remembers, by the object's first key and depth, the size the last such object had (in
+ * strcache.shape); when it is known, the table is made at that size before the first value and
+ * each member goes straight in. Lua sizes a table's hash part to a power of two, so the table is
+ * the same as one made at the final size when the count rounds up to the same power; when it
+ * does not, the object is decoded again the usual way and its shape is no longer guessed. */
 static int dec_object(decoder *d) {
   lua_State *L = d->L;
-  const unsigned char *p, *end = d->end;
-  int n = 0, direct = 0;
+  const unsigned char *p, *end = d->end, *s, *q, *obj = d->p;
+  unsigned char *shape = NULL;
+  int n = 0, direct = 0, cap = 0;
   if (!dec_enter(d)) return 0;
   p = skip_ws(d->p + 1, end);
   if (p < end && *p == '}') {
@@ -644,36 +686,73 @@ static int dec_object(decoder *d) {
     d->depth--;
     return 1;
   }
+  if (p >= end || *p != '"') return dec_unexpected(d, p);
+  /* room for DEC_CHECK pairs (or the table and one pair), and for what a value needs */
+  if (!lua_checkstack(L, 2 * DEC_CHECK + DEC_ROOM)) return dec_error(d, p, "Lua stack exhausted");
+  s = p + 1;
+  q = str_plain(s, end);
+  if (q < end && *q == '"' && (size_t)(q - s) - 1 < SC_MAXLEN && d->sc) {
+    size_t len = (size_t)(q - s);
+    uint32_t h = sc_hash(s, len);
+    shape = &d->sc->shape[(SC_SET(h) + (unsigned)d->depth * 0x9Du) & (SC_SETS - 1)];
+    if (*shape && *shape != SHAPE_OFF) {
+      cap = 1 << (*shape - 1);
+      lua_createtable(L, 0, cap);
+      direct = 1;
+    }
+    sc_push(d, s, len, h);
+    d->p = q + 1;
+  } else if (!dec_string_at(d, s, q)) {
+    return 0;
+  }
   for (;;) {
-    if (p >= end || *p != '"') return dec_unexpected(d, p);
-    /* room for the next DEC_CHECK pairs above the pending ones, and for what a value needs */
-    if (n % DEC_CHECK == 0 && !direct && !lua_checkstack(L, 2 * DEC_CHECK + DEC_ROOM))
-      return dec_error(d, p, "Lua stack exhausted");
-    d->p = p;
-    if (!dec_string(d)) return 0;
+    /* a key is on top */
     p = skip_ws(d->p, end);
     if (p >= end || *p != ':') return dec_unexpected(d, p);
     d->p = skip_ws(p + 1, end);
     if (!dec_value(d)) return 0;
     if (direct) {
       lua_rawset(L, -3); /* a duplicate key overwrites: last wins */
+      n++;
     } else if (++n == DEC_BATCH) {
       flush_object(L, n, 2 * n);
       direct = 1;
     }
     p = skip_ws(d->p, end);
     if (p < end && *p == ',') {
+      if (n == cap) goto again; /* more members than guessed */
       p = skip_ws(p + 1, end);
+      if (p >= end || *p != '"') return dec_unexpected(d, p);
+      /* room for the next DEC_CHECK pairs above the pending ones */
+      if (!direct && n % DEC_CHECK == 0 && !lua_checkstack(L, 2 * DEC_CHECK + DEC_ROOM))
+        return dec_error(d, p, "Lua stack exhausted");
+      d->p = p;
+      if (!dec_string(d)) return 0;
       continue;
     }
     if (p < end && *p == '}') {
-      if (!direct) flush_object(L, n, n);
+      if (cap) {
+        if (2 * n <= cap) goto again; /* a smaller power of two than guessed */
+      } else {
+        if (!direct) flush_object(L, n, n);
+        if (shape && !*shape) {
+          int lg = 0;
+          while ((1 << lg) < n) lg++;
+          *shape = (unsigned char)(n < DEC_BATCH ? lg + 1 : SHAPE_OFF);
+        }
+      }
       d->p = p + 1;
       d->depth--;
       return 1;
     }
     return dec_unexpected(d, p);
   }
+again:
+  *shape = SHAPE_OFF;
+  lua_pop(L, 1);
+  d->p = obj;
+  d->depth--;
+  return dec_object(d);
 }
 
 static int dec_array(decoder *d) {
