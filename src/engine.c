@@ -202,27 +202,37 @@ void vn_engine_remove(vn_transfer *t) {
   e->nactive--;
 }
 
-CURL *vn_engine_take(vn_engine *e, int *shared) {
-  if (e->npool > 0) {
-    e->npool--;
-    *shared = e->pool_shared[e->npool];
-    return e->pool[e->npool];
+vn_handle *vn_engine_take(vn_engine *e) {
+  vn_handle *h;
+  if (e->npool > 0) return e->pool[--e->npool];
+  h = (vn_handle *)calloc(1, sizeof *h);
+  if (!h) return NULL;
+  h->easy = curl_easy_init();
+  if (!h->easy) {
+    free(h);
+    return NULL;
   }
-  *shared = 0;
-  return curl_easy_init();
+  return h;
 }
 
-void vn_engine_give(vn_engine *e, CURL *c, int reset, int shared) {
+void vn_handle_free(vn_handle *h) {
+  curl_easy_cleanup(h->easy);
+  vn_buf_free(&h->hdrs);
+  vn_buf_free(&h->body);
+  free(h);
+}
+
+void vn_engine_give(vn_engine *e, vn_handle *h, int reset) {
+  h->t = NULL;
   if (!e || e->npool >= POOL_MAX) {
-    curl_easy_cleanup(c);
+    vn_handle_free(h);
     return;
   }
   if (reset) {
-    curl_easy_reset(c);
-    shared = 0;
+    curl_easy_reset(h->easy);
+    h->shared = h->known = 0;
   }
-  e->pool_shared[e->npool] = (unsigned char)(shared != 0);
-  e->pool[e->npool++] = c;
+  e->pool[e->npool++] = h;
 }
 
 
@@ -232,10 +242,10 @@ static void engine_collect(vn_engine *e) {
   int left;
   while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
     if (m->msg == CURLMSG_DONE) {
-      vn_transfer *t = NULL;
+      vn_handle *h = NULL;
       CURLcode rc = m->data.result;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-      if (t) vn_transfer_finish(t, rc);
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&h);
+      if (h && h->t) vn_transfer_finish(h->t, rc);
       e->activity = 1;
     }
   }
@@ -321,7 +331,7 @@ static int l_engine_gc(lua_State *L) {
     curl_easy_setopt(t->easy, CURLOPT_SHARE, NULL);   /* the share handle goes below */
     t->eng = NULL;
   }
-  for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i]);
+  for (i = 0; i < e->npool; i++) vn_handle_free(e->pool[i]);
   e->npool = 0;
   if (e->multi) curl_multi_cleanup(e->multi);
   e->multi = NULL;

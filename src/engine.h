@@ -16,6 +16,20 @@
 
 typedef struct vn_transfer vn_transfer;
 
+/* An easy handle with what stays with it between transfers: libcurl's callbacks get this, not the
+ * transfer, so the options that point at it are set once per handle; the values of the options
+ * every transfer sets, so that one equal to the last transfer's is not set again; the error
+ * buffer; and the header and body buffers, kept (emptied) for the next transfer when small. */
+typedef struct vn_handle {
+  CURL *easy;
+  vn_transfer *t;                     /* the transfer using it; NULL in the pool */
+  int shared;                         /* holds the options every transfer shares (set_shared) */
+  int known;                          /* the values below are the handle's */
+  long timeout_ms, connect_ms, maxage, version, wait;
+  vn_buf hdrs, body;
+  char errbuf[CURL_ERROR_SIZE];
+} vn_handle;
+
 /* What the engine knows of one origin (scheme://host:port) for holding back a burst of transfers
  * (see vn_engine_add). */
 #define VN_ORIGINS 16
@@ -33,8 +47,7 @@ typedef struct vn_origin {
 typedef struct vn_engine {
   CURLM *multi;
   CURLSH *share;                      /* TLS sessions and DNS, for every transfer of the state */
-  CURL *pool[POOL_MAX];               /* easy handles kept for reuse */
-  unsigned char pool_shared[POOL_MAX];  /* 1: the handle holds the options every transfer shares */
+  vn_handle *pool[POOL_MAX];          /* easy handles kept for reuse */
   int npool;
   vn_transfer *active;                /* transfers on the multi handle */
   int nactive;                        /* those and the held ones */
@@ -55,7 +68,8 @@ enum {
 };
 
 struct vn_transfer {
-  CURL *easy;
+  CURL *easy;                    /* h->easy */
+  vn_handle *h;
   vn_engine *eng;
   vn_transfer *next, *prev;
   struct curl_slist *req_headers;
@@ -66,7 +80,6 @@ struct vn_transfer {
   int origin;                    /* 1 + its slot in the engine's origins, 0 for none */
   int connected;                 /* libcurl had a connection for it (the pre-request callback ran) */
   int ready;                     /* every option is set: the handle may be pooled without a reset */
-  int shared;                    /* the handle holds the options every transfer shares */
   int unusual;                   /* set an option beyond the usual ones: reset before reuse */
   int headers_done;
   int line_status;               /* the status of the response whose header lines are arriving */
@@ -93,18 +106,19 @@ struct vn_transfer {
   char *tmp_path;                /* the file written meanwhile, renamed to out_path on success */
   curl_off_t out_bytes;
   double idle_s, last_activity, started;
-  char errbuf[CURL_ERROR_SIZE];
 };
 
 /* engine.c */
 VN_HIDDEN double vn_now(void);
 /* The engine of this Lua state, made (and libcurl loaded) on first use; raises on failure. */
 VN_HIDDEN vn_engine *vn_engine_get(lua_State *L);
-/* A pooled easy handle, or a new one (NULL when libcurl cannot make one); *shared tells whether it
- * still holds the options every transfer shares. */
-VN_HIDDEN CURL *vn_engine_take(vn_engine *e, int *shared);
-/* Back to the pool (reset first when reset is set), or cleaned up when the pool is full. */
-VN_HIDDEN void vn_engine_give(vn_engine *e, CURL *c, int reset, int shared);
+/* A pooled handle, or a new one (NULL when libcurl or memory gives none). */
+VN_HIDDEN vn_handle *vn_engine_take(vn_engine *e);
+/* Back to the pool (reset first when reset is set: it then holds no option of its last transfer),
+ * or cleaned up when the pool is full or there is no engine. */
+VN_HIDDEN void vn_engine_give(vn_engine *e, vn_handle *h, int reset);
+/* Cleans up the easy handle and frees h. */
+VN_HIDDEN void vn_handle_free(vn_handle *h);
 /* Puts t on the multi handle, or holds it back a moment (see engine.c); 0 on success. url is
  * the transfer's, for its origin. */
 VN_HIDDEN int vn_engine_add(vn_engine *e, vn_transfer *t, const char *url);

@@ -121,9 +121,10 @@ static void decide_mode(vn_transfer *t) {
 }
 
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
-  vn_transfer *t = (vn_transfer *)ud;
+  vn_transfer *t = ((vn_handle *)ud)->t;
   size_t n = size * nmemb;
   int rc;
+  if (!t) return 0;   /* never: a handle is on the multi handle only with its transfer */
   if (t->mode == MODE_UNDECIDED) decide_mode(t);
   if (t->mode == MODE_SSE && queue_unread(t) >= t->max_queue) {
     /* the reader is behind: libcurl keeps these bytes and stops reading the socket until
@@ -186,9 +187,10 @@ static int vn_icontains(const char *s, size_t n, const char *want) {
 }
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
-  vn_transfer *t = (vn_transfer *)ud;
+  vn_transfer *t = ((vn_handle *)ud)->t;
   size_t n = size * nmemb, i, k, j;
   char *colon, *out;
+  if (!t) return 0;
   t->eng->activity = 1;
   if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a status line: which response is this */
     const char *sp = (const char *)memchr(p, ' ', n);
@@ -243,11 +245,12 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
  * byte, whatever the method, even after the server read it: a second call is such a resend, and
  * is refused. Retries are the caller's decision (max_retries), each a new transfer. */
 static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port) {
-  vn_transfer *t = (vn_transfer *)ud;
+  vn_transfer *t = ((vn_handle *)ud)->t;
   (void)primary_ip;
   (void)local_ip;
   (void)primary_port;
   (void)local_port;
+  if (!t) return CURL_PREREQFUNC_ABORT;
   vn_engine_connected(t);
   if (++t->sends > 1) {
     t->sends = 1;
@@ -298,6 +301,20 @@ static vn_transfer *to_transfer(lua_State *L) {
   return (vn_transfer *)luaL_checkudata(L, 1, TRANSFER_MT);
 }
 
+/* Hands a transfer's buffer back to its handle, emptied, for the next transfer; a large one is
+ * freed instead. */
+#define BUFFER_KEEP_MAX ((size_t)64 << 10)
+static void keep_buffer(vn_buf *to, vn_buf *from) {
+  if (from->cap <= BUFFER_KEEP_MAX && !to->p) {
+    *to = *from;
+    to->len = 0;
+  } else {
+    vn_buf_free(from);
+  }
+  from->p = NULL;
+  from->len = from->cap = 0;
+}
+
 /* The one release path for :close(), __gc and __close, and for a request that fails to start. */
 static void transfer_release(lua_State *L, vn_transfer *t) {
   if (t->closed) return;
@@ -305,12 +322,16 @@ static void transfer_release(lua_State *L, vn_transfer *t) {
   if (t->eng) t->eng->L = L;   /* removing the handle may call the loop hook */
   vn_engine_remove(t);
   close_output(t, 0);   /* closed before the body was complete: the old file stays */
-  if (t->easy) {
+  if (t->h) {
+    vn_handle *h = t->h;
+    keep_buffer(&h->hdrs, &t->hdrs);
+    keep_buffer(&h->body, &t->body);
     /* the usual options are all set again by the next transfer: a reset is needed only after
      * options that it would not override (proxy, TLS files, uploads, custom methods), or when
      * this transfer stopped before all of its options were set */
-    if (t->paused) curl_easy_cleanup(t->easy);   /* a paused handle holds data of its own */
-    else vn_engine_give(t->eng, t->easy, t->unusual || !t->ready, t->shared);
+    if (t->paused) vn_handle_free(h);   /* a paused handle holds data of its own */
+    else vn_engine_give(t->eng, h, t->unusual || !t->ready);
+    t->h = NULL;
     t->easy = NULL;
   }
   free(t->req_headers);   /* one block (set_headers), not a list of libcurl's */
@@ -473,8 +494,15 @@ static vn_transfer *set_pool(lua_State *L, vn_engine *e) {
   t->anchor_ref = LUA_NOREF;
   t->closed = 1;   /* made closed, given its metatable, only then opened */
   luaL_setmetatable(L, TRANSFER_MT);
-  t->easy = vn_engine_take(e, &t->shared);
-  if (!t->easy) luaL_error(L, "venice: cannot create a libcurl handle");
+  t->h = vn_engine_take(e);
+  if (!t->h) luaL_error(L, "venice: cannot create a libcurl handle");
+  t->easy = t->h->easy;
+  t->h->t = t;
+  t->h->errbuf[0] = '\0';
+  t->hdrs = t->h->hdrs;   /* the handle's buffers, emptied: the transfer's until it is released */
+  t->body = t->h->body;
+  memset(&t->h->hdrs, 0, sizeof t->h->hdrs);
+  memset(&t->h->body, 0, sizeof t->h->body);
   t->closed = 0;
   t->eng = e;
   return t;
@@ -495,10 +523,17 @@ static void set_receiving(lua_State *L, vn_transfer *t, const vn_opts *o) {
   }
 }
 
-/* The same for every transfer: kept by a pooled handle that was not reset. */
+/* The same for every transfer: kept by a pooled handle that was not reset. libcurl's callbacks get
+ * the handle, which tells them its transfer. */
 static void set_shared(lua_State *L, vn_transfer *t) {
   CURL *c = t->easy;
-  if (t->shared) return;
+  vn_handle *h = t->h;
+  if (h->shared) return;
+  curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)h);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+  curl_easy_setopt(c, CURLOPT_PREREQDATA, h);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   must_set(L, t, curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq), "CURLOPT_PREREQFUNCTION");
@@ -508,7 +543,7 @@ static void set_shared(lua_State *L, vn_transfer *t) {
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
   must_set(L, t, curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR");
   if (t->eng->share) curl_easy_setopt(c, CURLOPT_SHARE, t->eng->share);
-  t->shared = 1;
+  h->shared = 1;
 }
 
 /* The HTTP version asked for: "2" (HTTP/2 over TLS when the server offers it, and over plain
@@ -536,28 +571,28 @@ static long http_version_of(lua_State *L, vn_transfer *t, const vn_opts *o, cons
   return 0;
 }
 
-/* The usual options: every transfer sets each of them, so none carries over. */
+/* The usual options: every transfer has each of them, so none carries over; one the handle
+ * already has with the same value (from its last transfer, h->known) is not set again. */
 static void set_usual(lua_State *L, vn_transfer *t, const vn_opts *o, const char *url) {
   CURL *c = t->easy;
+  vn_handle *h = t->h;
   double v;
+  long n, wait = 0, version;
   if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK) setup_error(L, t, "invalid url");
-  curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)t);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt(c, CURLOPT_PREREQDATA, t);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
   v = opt_seconds(L, t, o, O_TIMEOUT);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(v * 1000));   /* 0: none */
+  n = (long)(v * 1000);   /* 0: none */
+  if (!h->known || h->timeout_ms != n) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms = n);
   v = opt_seconds(L, t, o, O_CONNECT_TIMEOUT);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(v * 1000));   /* 0: libcurl's */
+  n = (long)(v * 1000);   /* 0: libcurl's */
+  if (!h->known || h->connect_ms != n) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms = n);
   t->idle_s = opt_seconds(L, t, o, O_IDLE_TIMEOUT);
   v = opt_seconds(L, t, o, O_MAX_CONNECTION_AGE);
-  curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)(v > 0 ? v : VN_MAX_CONNECTION_AGE));
-  {
-    long wait = 0, version = http_version_of(L, t, o, url, &wait);
-    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, version);
-    curl_easy_setopt(c, CURLOPT_PIPEWAIT, wait);
-  }
+  n = (long)(v > 0 ? v : VN_MAX_CONNECTION_AGE);
+  if (!h->known || h->maxage != n) curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, h->maxage = n);
+  version = http_version_of(L, t, o, url, &wait);
+  if (!h->known || h->version != version) curl_easy_setopt(c, CURLOPT_HTTP_VERSION, h->version = version);
+  if (!h->known || h->wait != wait) curl_easy_setopt(c, CURLOPT_PIPEWAIT, h->wait = wait);
+  h->known = 1;
 }
 
 /* The unusual ones: a handle that had any of them is reset before its next transfer. */
@@ -1030,7 +1065,7 @@ static int l_transfer_body_complete(lua_State *L) {
  * HTTP error status, the APIError class of that status with the body's message. */
 static int l_transfer_error(lua_State *L) {
   vn_transfer *t = check_transfer(L);
-  const char *cls = NULL, *code = NULL, *msg = t->errbuf[0] ? t->errbuf : NULL;
+  const char *cls = NULL, *code = NULL, *msg = t->h->errbuf[0] ? t->h->errbuf : NULL;
   const char *which = NULL;
   char buf[256];
   if (!t->done) return 0;
@@ -1078,14 +1113,14 @@ static int l_transfer_error(lua_State *L) {
     }
     if (cls && t->sends > 0 && t->status == 0 && code && strcmp(code, "connection_reset") == 0) {
       snprintf(buf, sizeof buf, "the connection died after the request was sent, before any response%s%.180s",
-               t->errbuf[0] ? ": " : "", t->errbuf);
+               t->h->errbuf[0] ? ": " : "", t->h->errbuf);
       msg = buf;
     }
     /* a stream that already gave events and was cut is a broken stream, not a failed request */
     if (cls && t->mode == MODE_SSE && t->nevents > 0 && strcmp(cls, "NetworkError") == 0) {
       cls = "StreamError"; code = "stream_cut";
       snprintf(buf, sizeof buf, "the stream was cut after %lu events%s%.200s", (unsigned long)t->nevents,
-               t->errbuf[0] ? ": " : "", t->errbuf);
+               t->h->errbuf[0] ? ": " : "", t->h->errbuf);
       msg = buf;
     }
   }
