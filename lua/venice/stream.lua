@@ -165,8 +165,10 @@ function Stream.new(starter, opts, scrub)
     end
   end
   local add, result, state, add_table = accumulator()
-  return setmetatable({ _starter = starter, _n = 0, _opts = opts, _scrub = scrub, _ignore = ignore,
-    _add = add, _add_table = add_table, _result = result, _acc = state }, mt)
+  -- the flags a read tests are there from the start (false), not looked up in Stream each time
+  return setmetatable({ _starter = starter, _n = 0, _opts = opts, _scrub = scrub, _ignore = ignore or false,
+    _add = add, _add_table = add_table, _result = result, _acc = state, _closed = false, _failed = false,
+    _filter = false }, mt)
 end
 
 --- A stream that fails on its first read (parameters rejected before sending).
