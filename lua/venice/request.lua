@@ -517,7 +517,7 @@ local function build_plain(ctx, spec, facts, params, o, key)
     ua, err = line_of("User-Agent", ctx.user_agent, "user_agent")
     if not ua then return nil, err end
   end
-  local auth = auth_line(key)
+  local auth = key == last_key and last_auth or auth_line(key)
   if not auth then return nil, select(2, M.clean_key(key)) end
   if not made_key and (type(ik) ~= "string" or ik:find("[%z\r\n]")) then
     return nil, check_header("Idempotency-Key", ik, "idempotency_key")

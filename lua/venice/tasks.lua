@@ -193,7 +193,8 @@ end
 --- Waits until the transfer is ready for `what`: yields inside a task, blocks outside.
 function M.await(t, what)
   if t:ready(what) then return end
-  local task = M.current()
+  local co = coroutine.running()   -- M.current(), without its call
+  local task = co and by_co[co]
   if task then
     check_yield()
     coroutine.yield(WAIT, t, what)
