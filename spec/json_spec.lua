@@ -257,6 +257,18 @@ describe("json", function()
           assert.equal("abcdYYYYwxyz", v.abcdXXXXwxyz)
           assert.is_nil(v.abcdYYYYwxyz)
         end
+        -- one byte changed anywhere, in strings of many lengths
+        for _, len in ipairs { 2, 3, 5, 8, 12, 17, 20, 33, 40 } do
+          local base = ("abcdefghijklmnopqrstuvwxyz0123456789ABCD"):sub(1, len)
+          for i = 1, len do
+            local other = base:sub(1, i - 1) .. "_" .. base:sub(i + 1)
+            for _, x in ipairs { base, base, base, other, base, other, other, other, base } do
+              local v = decode(('{"%s":"%s","k":"%s"}'):format(x, x, x))
+              assert.equal(x, v[x])
+              assert.equal(x, v.k)
+            end
+          end
+        end
         -- short ones: the same first, middle and last byte
         for _ = 1, 3 do assert.equal("aba", decode(obj("k", "aba")).k) end
         assert.equal("abb", decode(obj("k", "abb")).k)

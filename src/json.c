@@ -20,6 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define VN_SSE2 1
+#else
+#define VN_SSE2 0
+#endif
+
 /* Unique addresses: the null sentinel and three registry keys. */
 static const char null_tag = 0;
 static const char array_mt_key = 0;
@@ -95,6 +102,24 @@ HOT_INLINE uint32_t load32(const unsigned char *p) {
   uint32_t v;
   memcpy(&v, p, 4);
   return v;
+}
+
+HOT_INLINE uint64_t load64(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+/* memcmp(a, b, n) == 0 for n of 1..SC_MAXLEN, read as words (the last one may overlap). */
+HOT_INLINE int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+  size_t i;
+  if (n >= 8) {
+    for (i = 0; i + 8 < n; i += 8)
+      if (load64(a + i) != load64(b + i)) return 0;
+    return load64(a + n - 8) == load64(b + n - 8);
+  }
+  if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+  return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
 }
 
 /* n is 1..SC_MAXLEN. The length and the first, middle and last four bytes (all of a string of up
@@ -393,7 +418,7 @@ HOT_INLINE void sc_push(decoder *d, const unsigned char *s, size_t n, uint32_t h
   lua_rawgeti(L, d->sc_slot, (int)i + 1);
   c = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
 #endif
-  if (c && len == n && memcmp(c, s, n) == 0) return;
+  if (c && len == n && same_bytes((const unsigned char *)c, s, n)) return;
   lua_pop(L, 1);
   lua_pushlstring(L, (const char *)s, n);
   lua_pushvalue(L, -1);
@@ -405,6 +430,22 @@ HOT_INLINE void sc_push(decoder *d, const unsigned char *s, size_t n, uint32_t h
 HOT_INLINE const unsigned char *str_plain(const unsigned char *p, const unsigned char *end) {
   for (;;) {
     size_t k;
+#if VN_SSE2
+    /* 16 bytes at a time: '"', '\\', and as signed bytes everything below 0x20 (control
+     * characters, and every byte >= 0x80), the bytes str_stop marks */
+    while (end - p >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+      __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                            _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                               _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+      unsigned bits = (unsigned)_mm_movemask_epi8(m);
+      if (bits) {
+        p += __builtin_ctz(bits);
+        goto stop;
+      }
+      p += 16;
+    }
+#endif
     while (end - p >= 4) {
       if (str_stop[p[0]]) goto stop;
       if (str_stop[p[1]]) { p += 1; goto stop; }
