@@ -133,10 +133,10 @@ describe("core.request's second table", function()
     return t
   end
 
-  it("gives the options the first leaves nil or false, and no others", function()
+  local function check_defaults(make)
     s:route("/big", { { status = 200, headers = { ["Content-Type"] = "application/json" },
       body = '{"pad":"' .. ("x"):rep(200) .. '"}' } })
-    local defaults = { max_body = 50, timeout = 30 }
+    local defaults = make { max_body = 50, timeout = 30, insecure = false }
     local t = finish(core.request({ url = s.url .. "/big" }, defaults))
     assert.equal("response_too_large", t:error().code)   -- the default applies
     t:close()
@@ -148,12 +148,39 @@ describe("core.request's second table", function()
     assert.equal("x", t:json().pad:sub(1, 1))
     t:close()
     assert.equal(3, #s:requests())
-    -- checked like the first table's, and only tables
-    local ok, err = pcall(core.request, { url = s.url .. "/big" }, { timeout = -1 })
+    -- checked like the first table's when a request uses them, and nothing is sent
+    local ok, err = pcall(core.request, { url = s.url .. "/big" }, make { timeout = -1 })
     assert.is_false(ok)
     assert.matches("timeout must be", err)
+    ok, err = pcall(core.request, { url = s.url .. "/big" }, make { http_version = "3" })
+    assert.is_false(ok)
+    assert.matches("http_version must be", err)
+    -- the request's own fields do not come from there
+    ok, err = pcall(core.request, {}, make { url = s.url .. "/big" })
+    assert.is_false(ok)
+    assert.matches("url is required", err)
     assert.has_error(function() core.request({ url = s.url .. "/big" }, "x") end)
     assert.equal(3, #s:requests())
+  end
+
+  it("gives the options the first leaves nil or false, as a table", function()
+    check_defaults(function(t) return t end)
+  end)
+
+  it("gives the options the first leaves nil or false, as a transport taken once", function()
+    check_defaults(core.transport)
+    -- taken once: changing the table afterwards changes nothing
+    s:route("/big", { { status = 200, headers = { ["Content-Type"] = "application/json" },
+      body = '{"pad":"' .. ("x"):rep(200) .. '"}' } })
+    local src = { max_body = 50, http_version = "1.1" }
+    local tr = core.transport(src)
+    src.max_body, src.http_version = 100000, "nonsense"
+    collectgarbage()
+    local t = finish(core.request({ url = s.url .. "/big" }, tr))
+    assert.equal("response_too_large", t:error().code)
+    assert.equal("1.1", t:http_version())
+    t:close()
+    assert.has_error(function() core.transport "x" end)
   end)
 
   it("leaves the transfer's methods to transfers: another object is refused", function()

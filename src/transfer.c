@@ -398,7 +398,25 @@ static const struct { const char *name; size_t len; } OPTIONS[O_COUNT] = {
 };
 #undef OPT
 
-typedef struct vn_opts { int at[O_COUNT]; } vn_opts;
+/* A client's transport options, taken once from a table by core.transport: kept as they were
+ * given (a number, a string copied, true), and checked, like the request's own, by each request
+ * that uses them. */
+#define TRANSPORT_MT "venice.Transport"
+typedef struct vn_transport {
+  unsigned char type[O_COUNT];   /* LUA_TNIL (0): absent; else the Lua type of the value given */
+  double num[O_COUNT];
+  char *str[O_COUNT];            /* the value as a string, when it is one or a number */
+} vn_transport;
+
+/* The options of a transport: the others are the request's alone. */
+static int transport_option(int k) {
+  return k == O_TIMEOUT || k == O_CONNECT_TIMEOUT || k == O_IDLE_TIMEOUT || k == O_MAX_BODY ||
+         k == O_MAX_EVENT || k == O_MAX_BUFFERED || k == O_PROXY || k == O_NOPROXY || k == O_CA_FILE ||
+         k == O_CA_PATH || k == O_INSECURE || k == O_HTTP_VERSION || k == O_MAX_CONNECTION_AGE;
+}
+
+/* at[k]: the stack index of option k's value (0: absent); d: the defaults of a transport. */
+typedef struct vn_opts { int at[O_COUNT]; const vn_transport *d; } vn_opts;
 
 static int option_of(const char *k, size_t n) {
   int i;
@@ -407,9 +425,11 @@ static int option_of(const char *k, size_t n) {
   return -1;
 }
 
-/* Reads the table at index idx into o, the options o has no value for yet; their values go on
- * the stack. nil and false are absent: a default (core.request's second table) applies. */
-static void read_options(lua_State *L, int idx, vn_opts *o) {
+/* Reads the table at index idx into o, the options o has no value for yet (with transport set,
+ * only a transport's); their values go on the stack. nil and false are absent: a default
+ * (core.request's second argument) applies. */
+static int transport_option(int k);
+static void read_options(lua_State *L, int idx, vn_opts *o, int transport) {
   luaL_checkstack(L, O_COUNT + 4, "core.request");
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -419,7 +439,7 @@ static void read_options(lua_State *L, int idx, vn_opts *o) {
       const char *key = lua_tolstring(L, -2, &n);   /* already a string: lua_next is not disturbed */
       k = n > 0 ? option_of(key, n) : -1;
     }
-    if (k < 0 || o->at[k]) {
+    if (k < 0 || o->at[k] || (transport && !transport_option(k))) {
       lua_pop(L, 1);
       continue;
     }
@@ -429,11 +449,13 @@ static void read_options(lua_State *L, int idx, vn_opts *o) {
 }
 
 static const char *opt_string(const vn_opts *o, lua_State *L, int k) {
-  return o->at[k] ? lua_tostring(L, o->at[k]) : NULL;
+  if (o->at[k]) return lua_tostring(L, o->at[k]);
+  return o->d ? o->d->str[k] : NULL;
 }
 
 static int opt_bool(const vn_opts *o, lua_State *L, int k) {
-  return o->at[k] ? lua_toboolean(L, o->at[k]) : 0;
+  if (o->at[k]) return lua_toboolean(L, o->at[k]);
+  return o->d && o->d->type[k] != LUA_TNIL;   /* false was never kept */
 }
 
 /* Field k of a table as a string (mime parts). */
@@ -450,12 +472,17 @@ static const char *field_string(lua_State *L, int idx, const char *k) {
  * does not fit reaches an integer cast. */
 static double opt_range(lua_State *L, vn_transfer *t, const vn_opts *o, int k, double max, int integral) {
   double v = 0;
-  int ok, at = o->at[k];
-  ok = !at || (lua_type(L, at) == LUA_TBOOLEAN && !lua_toboolean(L, at));
-  if (!ok && lua_type(L, at) == LUA_TNUMBER) {
-    v = lua_tonumber(L, at);
-    ok = v >= 0 && v <= max && (!integral || v == (double)(long long)v);
+  int ok, at = o->at[k], type;
+  if (at) {
+    type = lua_type(L, at);
+    if (type == LUA_TBOOLEAN && !lua_toboolean(L, at)) type = LUA_TNIL;
+    if (type == LUA_TNUMBER) v = lua_tonumber(L, at);
+  } else {
+    type = o->d ? o->d->type[k] : LUA_TNIL;
+    if (type == LUA_TNUMBER) v = o->d->num[k];
   }
+  ok = type == LUA_TNIL;
+  if (type == LUA_TNUMBER) ok = v >= 0 && v <= max && (!integral || v == (double)(long long)v);
   if (!ok) {
     char msg[160];
     snprintf(msg, sizeof msg, "%s must be %s from 0 to %.0f", OPTIONS[k].name,
@@ -799,7 +826,8 @@ static void set_body_and_method(lua_State *L, vn_transfer *t, const vn_opts *o, 
  * for any successful body), max_body (bytes held in memory),
  * max_event (SSE cap), max_buffered (unread event bytes before the transfer pauses; 0 or absent:
  * 4 MiB), proxy, noproxy, ca_file, ca_path, insecure, http_version, max_connection_age.
- * defaults: a table of the same options (a client's), for those opts leaves nil or false.
+ * defaults: a transport (core.transport) or a table of a transport's options (a client's), for
+ * those opts leaves nil or false.
  * The transfer starts at once; core.step() moves it on. */
 static int l_request(lua_State *L) {
   vn_engine *e = vn_engine_get(L);
@@ -808,11 +836,12 @@ static int l_request(lua_State *L) {
   const char *url, *method;
   int ti;
   luaL_checktype(L, 1, LUA_TTABLE);
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   memset(&o, 0, sizeof o);
-  read_options(L, 1, &o);
-  if (lua_istable(L, 2)) read_options(L, 2, &o);
+  o.d = (const vn_transport *)luaL_testudata(L, 2, TRANSPORT_MT);
+  if (!o.d && !lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  read_options(L, 1, &o, 0);
+  if (lua_istable(L, 2)) read_options(L, 2, &o, 1);
   url = opt_string(&o, L, O_URL);
   if (!url) return luaL_argerror(L, 1, "url is required");
   method = opt_string(&o, L, O_METHOD);
@@ -829,6 +858,43 @@ static int l_request(lua_State *L) {
   if (vn_engine_add(e, t, url) != 0) return setup_error(L, t, "cannot start a transfer");
   lua_settop(L, ti);
   return 1;
+}
+
+/* core.transport(opts) -> transport: a client's transport options (timeout, connect_timeout,
+ * idle_timeout, max_body, max_event, max_buffered, proxy, noproxy, ca_file, ca_path, insecure,
+ * http_version, max_connection_age; others are ignored), taken once, for core.request's second
+ * argument. nil and false are absent. */
+static int l_transport(lua_State *L) {
+  vn_transport *d;
+  vn_opts o;
+  int k;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  d = (vn_transport *)lua_newuserdata(L, sizeof *d);
+  memset(d, 0, sizeof *d);
+  luaL_setmetatable(L, TRANSPORT_MT);   /* from here on __gc frees what is copied */
+  memset(&o, 0, sizeof o);
+  read_options(L, 1, &o, 1);
+  for (k = 0; k < O_COUNT; k++) {
+    const char *s;
+    if (!o.at[k]) continue;
+    d->type[k] = (unsigned char)lua_type(L, o.at[k]);
+    if (d->type[k] == LUA_TNUMBER) d->num[k] = lua_tonumber(L, o.at[k]);
+    if ((s = lua_tostring(L, o.at[k])) != NULL && (d->str[k] = strdup(s)) == NULL)
+      return luaL_error(L, "venice: out of memory");
+  }
+  lua_pushvalue(L, 2);
+  return 1;
+}
+
+static int l_transport_gc(lua_State *L) {
+  vn_transport *d = (vn_transport *)luaL_checkudata(L, 1, TRANSPORT_MT);
+  int k;
+  for (k = 0; k < O_COUNT; k++) {
+    free(d->str[k]);
+    d->str[k] = NULL;
+  }
+  return 0;
 }
 
 /* }==================== */
@@ -1261,6 +1327,12 @@ void vn_transfer_open(lua_State *L) {
   lua_setfield(L, mod, "DONE");
   lua_pushcfunction(L, l_request);
   lua_setfield(L, mod, "request");
+  luaL_newmetatable(L, TRANSPORT_MT);
+  lua_pushcfunction(L, l_transport_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_transport);
+  lua_setfield(L, mod, "transport");
   lua_pushcfunction(L, l_headers);
   lua_setfield(L, mod, "headers");
   vn_engine_open(L);

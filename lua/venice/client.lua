@@ -121,11 +121,11 @@ local function warn_deprecation(client, headers, params)
     replacement = d.replacement }, meta.deprecation_line(model, d))
 end
 
--- The transport options of a client's options table, for core.request's defaults: made once
--- per options table (a client's never changes once made).
+-- The transport options of a client's options table, for core.request's defaults: taken once
+-- per options table (a client's never changes once made) by core.transport.
 local transports = setmetatable({}, { __mode = "k" })
 local function transport_of(co)
-  local d = {
+  local d = core.transport {
     timeout = co.timeout, connect_timeout = co.connect_timeout,
     max_body = co.max_response_bytes or DEFAULT_MAX_RESPONSE,
     max_event = co.max_event_bytes, max_buffered = co.max_buffered_bytes,
