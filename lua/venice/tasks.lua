@@ -23,7 +23,7 @@ local M = {}
 -- Fields left out take the default's. set_driver(nil) restores the default.
 
 local DEFAULT = {
-  step = function(ms) return core.step(ms) end,
+  step = core.step,   -- step(ms) -> running, activity
   on_wait = function() end,
   in_fast = function() return false end,
   defer = function(fn) fn() end,
