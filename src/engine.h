@@ -88,6 +88,7 @@ struct vn_transfer {
   int output_any;                /* every successful body goes to out_path, JSON too */
   int sends;                     /* times libcurl was about to send the request (pre-request callback) */
   long status;
+  long http_version;             /* CURL_HTTP_VERSION_* of the final response, once headers_done */
   CURLcode result;
   int failure;
   int write_errno;               /* errno of the failed open, write or close of the output file */

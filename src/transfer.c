@@ -105,7 +105,7 @@ static void queue_compact(vn_transfer *t) {
 
 static void decide_mode(vn_transfer *t) {
   char *ctype = NULL;
-  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+  if (!t->headers_done) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
   curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
   t->mode = MODE_BUF;
   if (t->status >= 200 && t->status < 300) {
@@ -209,6 +209,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
       long version = 0;
       t->headers_done = 1;
       curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
+      t->http_version = version;   /* kept: the final response's, asked for again by Lua */
       vn_engine_learn(t, version);
     }
     return size * nmemb;
@@ -1119,7 +1120,8 @@ static int l_transfer_body_complete(lua_State *L) {
   long ver = 0;
   int ok = t->done && t->result == CURLE_OK && t->failure == FAIL_NONE;
   if (ok && !t->chunked && !t->has_length) {
-    curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &ver);
+    if (t->headers_done) ver = t->http_version;
+    else curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &ver);
     ok = ver == CURL_HTTP_VERSION_2_0 || ver == CURL_HTTP_VERSION_3;
   }
   lua_pushboolean(L, ok);
@@ -1240,7 +1242,8 @@ static int l_transfer_stats(lua_State *L) {
 static int l_transfer_http_version(lua_State *L) {
   vn_transfer *t = check_transfer(L);
   long v = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &v);
+  if (t->headers_done) v = t->http_version;
+  else curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &v);
   switch (v) {
     case CURL_HTTP_VERSION_1_0: lua_pushliteral(L, "1.0"); break;
     case CURL_HTTP_VERSION_1_1: lua_pushliteral(L, "1.1"); break;
