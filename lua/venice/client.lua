@@ -388,13 +388,15 @@ local function bind(client, name, spec, force)
   local nargs = #(spec.args or EMPTY)
   local where = "venice: " .. name
   local stream = spec.stream
+  local forced = {}   -- force's keys and values, walked without pairs() on every call
+  for k, v in pairs(force or EMPTY) do forced[#forced + 1] = k; forced[#forced + 1] = v end
   return function(...)
     local args, params, o, cb = options.split(nargs, ...)
     o = options.check_call(where, spec.args, args, params, o, options.REQUEST, spec.body_any, 2)
     if force then   -- a copy: the caller's table is left as it was
       local copy = {}
       for k, v in pairs(params or EMPTY) do copy[k] = v end
-      for k, v in pairs(force) do copy[k] = v end
+      for i = 1, #forced, 2 do copy[forced[i]] = forced[i + 1] end
       params = copy
     end
     if cb then

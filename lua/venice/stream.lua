@@ -37,7 +37,9 @@ end
 -- table whose `finished` says whether a chunk carried a finish_reason.
 local function accumulator()
   local choices = {}
-  local acc = { choices = choices }
+  -- made at the size of the fields a stream gives it (8 slots), not grown one rehash at a time
+  local acc = { choices = choices, id = nil, created = nil, model = nil, system_fingerprint = nil, usage = nil,
+    venice_parameters = nil, response = nil }
   local parts = {}   -- choice index -> { content = {}, reasoning = {}, calls = {} }
   local state = { finished = false }   -- finished: a chunk carried a finish_reason
 
@@ -158,8 +160,9 @@ end
 function Stream.new(starter, opts, scrub)
   opts = opts or {}
   local ignore
-  if type(opts.ignore_events) == "table" then
-    for _, name in ipairs(opts.ignore_events) do
+  local names = opts.ignore_events
+  if names ~= nil and type(names) == "table" then
+    for _, name in ipairs(names) do
       ignore = ignore or {}
       ignore[tostring(name)] = true
     end
