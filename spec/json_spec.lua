@@ -445,6 +445,24 @@ describe("json", function()
         end
       end)
 
+      it("works beside the buffer for long escaped strings and numbers", function()
+        local long = ("ab\\n"):rep(300)
+        local digits = "1." .. ("0"):rep(700)
+        local doc = ('{"id":"x","s":"%s","n":%s,"t":["%s",{"id":"y"}],"e":[]}'):format(long, digits, long)
+        for _ = 1, 3 do
+          assert.equal(1, select("#", decode(doc)))
+          local v = assert(decode(doc))
+          assert.equal(("ab\n"):rep(300), v.s)
+          assert.equal(v.s, v.t[1])
+          assert.equal(1, v.n)
+          assert.equal("y", v.t[2].id)
+          assert.equal(J.array_mt, getmetatable(v.e))
+        end
+        local v, err = decode(doc:sub(1, -3))
+        assert.is_nil(v)
+        assert.truthy(err:find("at byte"))
+      end)
+
       it("lets the last duplicate key win, in small and big objects", function()
         for _ = 1, 3 do
           assert.equal(3, decode('{"a":1,"b":2,"a":3}').a)

@@ -136,7 +136,8 @@ HOT_INLINE uint32_t sc_hash(const unsigned char *s, size_t n) {
   return (a + (b ^ (uint32_t)n) * 0x85EBCA77u) * 0x9E3779B1u;
 }
 
-/* Pushes this state's cache table and returns the cache; on first use makes both. */
+/* Pushes this state's cache userdata and then its table (two slots) and returns the cache; on
+ * first use makes both. */
 static strcache *sc_open(lua_State *L) {
   strcache *sc;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &strcache_key);
@@ -153,7 +154,6 @@ static strcache *sc_open(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &strcache_key);
   }
   lua_getuservalue(L, -1);
-  lua_replace(L, -2);
   return sc;
 }
 
@@ -169,7 +169,7 @@ typedef struct {
   int depth;
   int base;                /* stack top on entry; restored on failure */
   int scratch_slot;        /* stack slot of the scratch userdata, 0 if none */
-  int sc_slot;             /* stack slot of the string cache's table, 0 if none */
+  int sc_slot;             /* stack slot of the string cache's table (its userdata below), or 0 */
   strcache *sc;
   unsigned char *scratch;
   size_t scratch_cap;
@@ -213,7 +213,7 @@ static unsigned char *dec_scratch(decoder *d, size_t n) {
     if (d->scratch_slot) {
       lua_replace(d->L, d->scratch_slot);
     } else {
-      d->scratch_slot = d->base + 1 + (d->sc_slot != 0);
+      d->scratch_slot = d->base + 1 + 2 * (d->sc_slot != 0);
       lua_insert(d->L, d->scratch_slot);
     }
   }
@@ -728,8 +728,6 @@ static int dec_object(decoder *d) {
     return 1;
   }
   if (p >= end || *p != '"') return dec_unexpected(d, p);
-  /* room for DEC_CHECK pairs (or the table and one pair), and for what a value needs */
-  if (!lua_checkstack(L, 2 * DEC_CHECK + DEC_ROOM)) return dec_error(d, p, "Lua stack exhausted");
   s = p + 1;
   q = str_plain(s, end);
   if (q < end && *q == '"' && (size_t)(q - s) - 1 < SC_MAXLEN && d->sc) {
@@ -737,14 +735,20 @@ static int dec_object(decoder *d) {
     uint32_t h = sc_hash(s, len);
     shape = &d->sc->shape[(SC_SET(h) + (unsigned)d->depth * 0x9Du) & (SC_SETS - 1)];
     if (*shape && *shape != SHAPE_OFF) {
+      /* room for the table and a pair, and for what the value needs */
+      if (!lua_checkstack(L, 2 + DEC_ROOM)) return dec_error(d, p, "Lua stack exhausted");
       cap = 1 << (*shape - 1);
       lua_createtable(L, 0, cap);
       direct = 1;
+    } else if (!lua_checkstack(L, 2 * DEC_CHECK + DEC_ROOM)) {
+      return dec_error(d, p, "Lua stack exhausted");
     }
     sc_push(d, s, len, h);
     d->p = q + 1;
-  } else if (!dec_string_at(d, s, q)) {
-    return 0;
+  } else {
+    /* room for DEC_CHECK pairs, and for what a value needs */
+    if (!lua_checkstack(L, 2 * DEC_CHECK + DEC_ROOM)) return dec_error(d, p, "Lua stack exhausted");
+    if (!dec_string_at(d, s, q)) return 0;
   }
   for (;;) {
     /* a key is on top */
@@ -884,14 +888,14 @@ int vn_json_decode(lua_State *L, const char *s, size_t len, char *err, size_t er
   d.scratch_cap = 0;
   d.sc_slot = 0;
   d.sc = NULL;
-  if (!lua_checkstack(L, 1 + DEC_ROOM)) { /* the cache's table, and the value */
+  if (!lua_checkstack(L, 2 + DEC_ROOM)) { /* the cache's userdata and table, and the value */
     if (errlen) snprintf(err, errlen, "Lua stack exhausted");
     return 0;
   }
   d.p = skip_ws(d.start, d.end);
   if (d.p < d.end && (*d.p == '{' || *d.p == '[')) {
     d.sc = sc_open(L);
-    d.sc_slot = d.base + 1;
+    d.sc_slot = d.base + 2;
   }
   if (!dec_value(&d)) goto fail;
   p = skip_ws(d.p, d.end);
