@@ -525,8 +525,9 @@ local function make(opts, from, level)
   local client = setmetatable({
     _base_url = base:gsub("/+$", ""),
     _options = o,
-    _headers = hlist[1] and hlist or nil,
+    _headers = hlist[1] and hlist or false,   -- false, not nil: read per request without going to Client
     _ua = o.user_agent or USER_AGENT,
+    _log = false,   -- set below when there is a log function; false: read without going to Client
   }, Client_mt)
   client._userinfo = request.userinfo(client._base_url)
   client._secrets = retry.secrets(client._userinfo)
@@ -540,9 +541,9 @@ local function make(opts, from, level)
   if from then
     client._retry = retry.state_of(from)
     local own_limit = opts.requests_per_minute ~= nil or opts.max_concurrent ~= nil or opts.burst ~= nil
-    client._limiter = own_limit and limiter.new(o) or from._limiter
+    client._limiter = own_limit and limiter.new(o) or from._limiter or false
   else
-    client._limiter = limiter.new(o)
+    client._limiter = limiter.new(o) or false
   end
   local log_level = (env "VENICE_LOG" or ""):lower()
   if o.log then
