@@ -521,7 +521,8 @@ static vn_transfer *set_pool(lua_State *L, vn_engine *e) {
   memset(t, 0, sizeof *t);
   t->anchor_ref = LUA_NOREF;
   t->closed = 1;   /* made closed, given its metatable, only then opened */
-  luaL_setmetatable(L, TRANSFER_MT);
+  lua_pushvalue(L, lua_upvalueindex(1));   /* core.request's upvalue: the transfer's metatable */
+  lua_setmetatable(L, -2);
   t->h = vn_engine_take(e);
   if (!t->h) luaL_error(L, "venice: cannot create a libcurl handle");
   t->easy = t->h->easy;
@@ -839,7 +840,11 @@ static int l_request(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 2);
   memset(&o, 0, sizeof o);
-  o.d = (const vn_transport *)luaL_testudata(L, 2, TRANSPORT_MT);
+  o.d = NULL;
+  if (lua_touserdata(L, 2) && lua_getmetatable(L, 2)) {   /* upvalue 2: a transport's metatable */
+    if (lua_rawequal(L, -1, lua_upvalueindex(2))) o.d = (const vn_transport *)lua_touserdata(L, 2);
+    lua_pop(L, 1);
+  }
   if (!o.d && !lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   read_options(L, 1, &o, 0);
   if (lua_istable(L, 2)) read_options(L, 2, &o, 1);
@@ -1328,12 +1333,14 @@ void vn_transfer_open(lua_State *L) {
   lua_pop(L, 1);
   lua_pushlightuserdata(L, (void *)&VN_DONE_TAG);
   lua_setfield(L, mod, "DONE");
-  lua_pushcfunction(L, l_request);
-  lua_setfield(L, mod, "request");
   luaL_newmetatable(L, TRANSPORT_MT);
   lua_pushcfunction(L, l_transport_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
+  luaL_getmetatable(L, TRANSFER_MT);
+  luaL_getmetatable(L, TRANSPORT_MT);
+  lua_pushcclosure(L, l_request, 2);   /* the two metatables it makes and recognises */
+  lua_setfield(L, mod, "request");
   lua_pushcfunction(L, l_transport);
   lua_setfield(L, mod, "transport");
   lua_pushcfunction(L, l_headers);
