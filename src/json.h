@@ -9,7 +9,10 @@
  * A table is an array if it has the array metatable (then 1..#t are written)
  * or if its keys are exactly 1..n; other tables need string keys. nil and
  * null (and a NULL light userdata) encode as null.
- * Error paths use Lua indices (1-based), e.g. "messages[2].fn". */
+ * Error paths use Lua indices (1-based), e.g. "messages[2].fn".
+ * Each Lua state keeps, for the decoder, a cache anchored in its registry: up to 512 of the short
+ * strings (40 bytes or less) it decoded lately, and the sizes of recent objects by first key and
+ * depth (about 11 KB, plus the strings). It changes no decoded value. */
 #ifndef VENICE_JSON_H
 #define VENICE_JSON_H
 
