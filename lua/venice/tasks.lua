@@ -22,9 +22,10 @@ local M = {}
 --
 -- Fields left out take the default's. set_driver(nil) restores the default.
 
+local function no_op() end
 local DEFAULT = {
   step = core.step,   -- step(ms) -> running, activity
-  on_wait = function() end,
+  on_wait = no_op,
   in_fast = function() return false end,
   defer = function(fn) fn() end,
 }
@@ -139,13 +140,15 @@ local function resume(task)
   if not ok then return finish(task, false, a) end
   if coroutine.status(task.co) == "dead" then return finish(task, true) end
   if a == WAIT then
-    task.waiting, task.transfer, task.what, task.deadline = "transfer", b, c, nil
+    -- the transfer's ready method, looked up once per wait rather than at every wake
+    task.waiting, task.transfer, task.what, task.deadline, task._ready = "transfer", b, c, nil, b.ready
   elseif a == SLEEP then
     task.waiting, task.transfer, task.deadline = "sleep", nil, b
   else   -- a bare coroutine.yield() from user code: run it again on the next step
     task.waiting, task.transfer, task.deadline = "sleep", nil, 0
   end
-  driver.on_wait(task)
+  local on_wait = driver.on_wait
+  if on_wait ~= no_op then on_wait(task) end
 end
 
 --- Starts fn(...) as a task and runs it until its first wait. Returns the task.
@@ -227,7 +230,7 @@ local function wake()
     if task and task.status == "running" then
       local go
       if task.waiting == "transfer" then
-        go = task.transfer:ready(task.what)
+        go = task._ready(task.transfer, task.what)
       else
         now = now or core.now()
         go = (task.deadline or 0) <= now
