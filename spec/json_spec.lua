@@ -351,7 +351,7 @@ describe("json", function()
         else
           local f = {}
           for i, k in ipairs(keys) do f[i] = ("[%q]=%d"):format(k, i) end
-          t = assert((loadstring or load)("return {" .. table.concat(f, ",") .. "}"))()
+          t = assert((rawget(_G, "loadstring") or load)("return {" .. table.concat(f, ",") .. "}"))()
         end
         local order = {}
         for k, i in pairs(t) do order[#order + 1] = k .. "=" .. i end
