@@ -380,10 +380,10 @@ static void anchor(lua_State *L, vn_transfer *t, int idx) {
 
 /* {==================== reading core.request's options ==================== */
 
-/* The options core.request knows. The table is read in one pass (lua_next): each option's value
- * is left on the stack, at opts.at[option] (0: absent), where it stays until core.request
- * returns; a number given where a string is wanted is converted there, so its string lives as
- * long. Unknown fields are ignored. */
+/* The options core.request knows. The table is read in one pass (lua_next: its own fields only,
+ * no __index): each option's value is left on the stack, at opts.at[option] (0: absent), where it
+ * stays until core.request returns; a number given where a string is wanted is converted there,
+ * so its string lives as long. Unknown fields are ignored. */
 enum {
   O_URL, O_METHOD, O_HEADERS, O_BODY, O_MIME, O_TIMEOUT, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_SSE,
   O_OUTPUT, O_OUTPUT_ANY, O_MAX_BODY, O_MAX_EVENT, O_MAX_BUFFERED, O_PROXY, O_NOPROXY, O_CA_FILE,
