@@ -40,7 +40,7 @@ local function accumulator()
   -- made at the size of the fields a stream gives it (8 slots), not grown one rehash at a time
   local acc = { choices = choices, id = nil, created = nil, model = nil, system_fingerprint = nil, usage = nil,
     venice_parameters = nil, response = nil }
-  local parts = {}   -- choice index -> { content = {}, reasoning = {}, calls = {} }
+  local parts = {}   -- choice index -> { content = {}, reasoning = {} or nil, calls = {} or nil }
   local state = { finished = false }   -- finished: a chunk carried a finish_reason
 
   -- add() for a chunk known to be a table. A field is read once; a value is given to type() only
@@ -69,7 +69,7 @@ local function accumulator()
       if not choice then
         choice = { index = idx - 1, message = { role = "assistant" }, finish_reason = null }
         choices[idx] = choice
-        parts[idx] = { content = {}, reasoning = {}, calls = {} }
+        parts[idx] = { content = {}, reasoning = nil, calls = nil }   -- those two made when needed
       end
       local p = parts[idx]
       local d = c.delta
@@ -82,15 +82,18 @@ local function accumulator()
         end
         if reasoning ~= nil and type(reasoning) == "string" then
           local pr = p.reasoning
+          if not pr then pr = {}; p.reasoning = pr end
           pr[#pr + 1] = reasoning
         end
         if tool_calls ~= nil and type(tool_calls) == "table" then
+          local calls = p.calls
+          if not calls then calls = {}; p.calls = calls end
           for pos, tc in ipairs(tool_calls) do
             local ti = (type(tc.index) == "number" and tc.index or pos - 1) + 1
-            local call = p.calls[ti]
+            local call = calls[ti]
             if not call then
               call = { id = tc.id, type = tc.type or "function", ["function"] = { name = "", arguments = {} } }
-              p.calls[ti] = call
+              calls[ti] = call
             end
             if type(tc.id) == "string" then call.id = tc.id end
             local f = tc["function"]
@@ -130,8 +133,8 @@ local function accumulator()
       local p = parts[idx]
       local m = choice.message
       m.content = #p.content > 0 and table.concat(p.content) or null
-      if #p.reasoning > 0 then m.reasoning_content = table.concat(p.reasoning) end
-      if next(p.calls) then
+      if p.reasoning and #p.reasoning > 0 then m.reasoning_content = table.concat(p.reasoning) end
+      if p.calls and next(p.calls) then
         local calls = {}
         for i = 1, #p.calls do
           local c = p.calls[i]
