@@ -15,7 +15,9 @@ local BUILD = ROOT .. "/build/bench"
 package.path = ROOT .. "/bench/?.lua;" .. package.path
 local common = require "common"
 local sh_quote, capture, exists, have = common.sh_quote, common.capture, common.exists, common.have
-local median, fmt_s, fmt_ratio, pad, lpad = common.median, common.fmt_s, common.fmt_r, common.pad, common.lpad
+local median, fmt_s, pad, lpad = common.median, common.fmt_s, common.pad, common.lpad
+-- a / b as a ratio ("-" when either is unknown)
+local function fmt_ratio(a, b) return common.fmt_r(a and b and b ~= 0 and a / b or nil) end
 
 local args = { repeats = nil, smoke = false, markdown = nil, instructions = false }
 do
