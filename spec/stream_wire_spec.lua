@@ -250,6 +250,47 @@ describe("a stream against a hostile server", function()
       end)
     end
 
+    it("merges chunks of every shape, common ones between them, as sent", function()
+      local s = stream("mixed")
+      local got = {}
+      for chunk in s do got[#got + 1] = chunk end
+      assert.equal(16, #got)
+      assert.equal("Hel", got[2].choices[1].delta.content)
+      assert.equal(venice.null, got[2].choices[1].finish_reason)
+      assert.equal(7, got[7].choices[1].delta.content)
+      assert.equal("+", got[16].choices[1].delta.content)
+      assert.equal("t", s.venice_parameters.web_search_citations[1].title)
+      local res = assert(s:collect())   -- read to its end: what it added up to
+      assert.equal("c-1", res.id)
+      assert.equal(5, res.created)
+      assert.equal("m", res.model)
+      assert.equal("fp-late", res.system_fingerprint)
+      assert.equal(3, res.usage.total_tokens)
+      assert.equal("t", res.venice_parameters.web_search_citations[1].title)
+      local c0, c1 = res.choices[1], res.choices[2]
+      assert.equal("Hello world!?-.+", c0.message.content)
+      assert.equal("tool", c0.message.role)
+      assert.equal("think", c0.message.reasoning_content)
+      assert.same({ { id = "call_1", type = "function", ["function"] = { name = "f", arguments = "{}" } } },
+        c0.message.tool_calls)
+      assert.equal("table", type(c0.logprobs))
+      assert.equal("stop", c0.finish_reason)
+      assert.equal(1, c1.index)
+      assert.equal("B1B2", c1.message.content)
+      assert.equal(venice.null, c1.finish_reason)
+    end)
+
+    it("merges the same chunks alike when event types are ignored or a filter sees each chunk", function()
+      local plain = stream("mixed"):collect()
+      local ignoring = stream("mixed", nil, { ignore_events = { "ping" } }):collect()
+      local s, seen = stream("mixed"), 0
+      s._filter = function() seen = seen + 1; return true end
+      local filtered = s:collect()
+      assert.equal(16, seen)
+      assert.same(plain, ignoring)
+      assert.same(plain, filtered)
+    end)
+
     it("carries it from the iterator, with the chunks already delivered", function()
       local got = {}
       local ok, err = pcall(function() for chunk in stream("cut_mid") do got[#got + 1] = chunk end end)

@@ -1073,12 +1073,8 @@ static void transfer_resume(lua_State *L, vn_transfer *t) {
   curl_easy_pause(t->easy, CURLPAUSE_CONT);
 }
 
-/* t:next_event([decode]) -> data, type, id
- *   nil when no event is queued; data is the raw string, or with decode the JSON value
- *   (core.DONE for "[DONE]"; false, type, id, message when the data is not JSON). */
-static int l_transfer_next_event(lua_State *L) {
-  vn_transfer *t = check_transfer(L);
-  int decode = lua_toboolean(L, 2);
+/* Pushes the next queued event as t:next_event(decode) returns it; returns how many values. */
+static int push_next_event(lua_State *L, vn_transfer *t, int decode) {
   size_t lens[3];
   const char *p;
   if (t->ev_read >= t->events.len) return 0;
@@ -1104,6 +1100,95 @@ static int l_transfer_next_event(lua_State *L) {
   lua_pushlstring(L, p, lens[0]);
   lua_pushlstring(L, p + lens[0] + lens[1], lens[2]);
   transfer_resume(L, t);
+  return 3;
+}
+
+/* t:next_event([decode]) -> data, type, id
+ *   nil when no event is queued; data is the raw string, or with decode the JSON value
+ *   (core.DONE for "[DONE]"; false, type, id, message when the data is not JSON). */
+static int l_transfer_next_event(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  return push_next_event(L, t, lua_toboolean(L, 2));
+}
+
+/* The keys common_chunk reads, in next_chunk's upvalues from 2 on (1 is the transfer's metatable),
+ * so that reading a field costs no look-up of its name. */
+enum { K_ERROR, K_TYPE, K_VP, K_USAGE, K_ID, K_CREATED, K_MODEL, K_FP, K_C1, K_CHOICES, K_INDEX,
+  K_FINISH, K_LOGPROBS, K_DELTA, K_ROLE, K_REASONING, K_TOOL_CALLS, K_CONTENT, K_COUNT };
+static const char *const CHUNK_KEYS[K_COUNT] = { "error", "type", "venice_parameters", "usage",
+  "id", "created", "model", "system_fingerprint", "c1", "choices", "index", "finish_reason",
+  "logprobs", "delta", "role", "reasoning_content", "tool_calls", "content" };
+
+/* The type of field k of the table at (absolute) idx, its value pushed. Raw: decoded objects have
+ * no metatable, and the array metatable of decoded empty arrays has no __index. */
+static int field_type(lua_State *L, int idx, int k) {
+  lua_pushvalue(L, lua_upvalueindex(2 + k));
+  lua_rawget(L, idx);
+  return lua_type(L, -1);
+}
+
+/* Whether the decoded value at v is a common chat chunk, and if so appends its content to
+ * acc.c1. Common: no error, type, venice_parameters or usage (null counts as none), no header
+ * field (id, created, model, system_fingerprint) that acc has not taken yet, one choice, at
+ * index 0, with no finish_reason or logprobs (or null), whose delta (if a table) brings no role,
+ * reasoning_content or tool_calls; acc.c1 is the content list of choice 0. A null of a freshly
+ * decoded value is the only light userdata it can hold. Leaves the stack as it found it. */
+static int common_chunk(lua_State *L, int v, int acc) {
+  static const int head[] = { K_ID, K_CREATED, K_MODEL, K_FP };
+  int top = lua_gettop(L), ok = 0, i, list, c, d, c1, ty;
+  if (lua_type(L, v) != LUA_TTABLE || lua_type(L, acc) != LUA_TTABLE) return 0;
+  if (field_type(L, v, K_ERROR) != LUA_TNIL || field_type(L, v, K_TYPE) != LUA_TNIL
+      || field_type(L, v, K_VP) != LUA_TNIL) goto out;
+  ty = field_type(L, v, K_USAGE);
+  if (ty != LUA_TNIL && ty != LUA_TLIGHTUSERDATA) goto out;
+  for (i = 0; i < 4; i++) {
+    if (field_type(L, acc, head[i]) == LUA_TNIL && field_type(L, v, head[i]) != LUA_TNIL) goto out;
+  }
+  if (field_type(L, acc, K_C1) != LUA_TTABLE) goto out;
+  c1 = lua_gettop(L);
+  if (field_type(L, v, K_CHOICES) != LUA_TTABLE) goto out;
+  list = lua_gettop(L);
+  lua_rawgeti(L, list, 1);
+  if (lua_type(L, -1) != LUA_TTABLE) goto out;
+  c = lua_gettop(L);
+  lua_rawgeti(L, list, 2);
+  if (lua_type(L, -1) != LUA_TNIL) goto out;
+  if (field_type(L, c, K_INDEX) != LUA_TNUMBER || lua_tonumber(L, -1) != 0) goto out;
+  ty = field_type(L, c, K_FINISH);
+  if (ty != LUA_TNIL && ty != LUA_TLIGHTUSERDATA) goto out;
+  ty = field_type(L, c, K_LOGPROBS);
+  if (ty != LUA_TNIL && ty != LUA_TLIGHTUSERDATA) goto out;
+  if (field_type(L, c, K_DELTA) == LUA_TTABLE) {
+    d = lua_gettop(L);
+    if (field_type(L, d, K_ROLE) != LUA_TNIL || field_type(L, d, K_REASONING) != LUA_TNIL
+        || field_type(L, d, K_TOOL_CALLS) != LUA_TNIL) goto out;
+    if (field_type(L, d, K_CONTENT) == LUA_TSTRING) {
+      lua_rawseti(L, c1, (int)lua_rawlen(L, c1) + 1);
+    }
+  }
+  ok = 1;
+out:
+  lua_settop(L, top);
+  return ok;
+}
+
+/* t:next_chunk(acc) -> chunk, true when the next event (type "message") is a common chat chunk
+ * (see common_chunk), its content then already appended to acc.c1; else what t:next_event(true)
+ * returns. */
+static int l_transfer_next_chunk(lua_State *L) {
+  vn_transfer *t = check_transfer(L);
+  int n;
+  size_t len;
+  const char *typ;
+  lua_settop(L, 2);
+  n = push_next_event(L, t, 1);
+  if (n != 3) return n;
+  typ = lua_tolstring(L, 4, &len);
+  if (typ && len == 7 && memcmp(typ, "message", 7) == 0 && common_chunk(L, 3, 2)) {
+    lua_settop(L, 3);
+    lua_pushboolean(L, 1);
+    return 2;
+  }
   return 3;
 }
 
@@ -1322,11 +1407,15 @@ void vn_transfer_open(lua_State *L) {
     { "__tostring", l_transfer_tostring },
     { NULL, NULL }
   };
-  int mod = lua_gettop(L);
+  int mod = lua_gettop(L), i;
   luaL_newmetatable(L, TRANSFER_MT);
   lua_createtable(L, 0, sizeof methods / sizeof methods[0] - 1);
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, methods, 1);   /* each with the metatable as its upvalue (to_transfer) */
+  lua_pushvalue(L, -2);
+  for (i = 0; i < K_COUNT; i++) lua_pushstring(L, CHUNK_KEYS[i]);
+  lua_pushcclosure(L, l_transfer_next_chunk, 1 + K_COUNT);   /* and the keys it reads */
+  lua_setfield(L, -2, "next_chunk");
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, -1);
   luaL_setfuncs(L, metamethods, 1);

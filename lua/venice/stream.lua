@@ -37,9 +37,11 @@ end
 -- table whose `finished` says whether a chunk carried a finish_reason.
 local function accumulator()
   local choices = {}
-  -- made at the size of the fields a stream gives it (8 slots), not grown one rehash at a time
+  -- made at the size of the fields a stream gives it, not grown one rehash at a time; c1: the
+  -- content list of choice 0, for the transfer's next_chunk, which adds a common chunk's content
+  -- to it by itself
   local acc = { choices = choices, id = nil, created = nil, model = nil, system_fingerprint = nil, usage = nil,
-    venice_parameters = nil, response = nil }
+    venice_parameters = nil, response = nil, c1 = nil }
   local parts = {}   -- choice index -> { content = {}, reasoning = {} or nil, calls = {} or nil }
   local state = { finished = false }   -- finished: a chunk carried a finish_reason
 
@@ -70,6 +72,7 @@ local function accumulator()
         choice = { index = idx - 1, message = { role = "assistant" }, finish_reason = null }
         choices[idx] = choice
         parts[idx] = { content = {}, reasoning = nil, calls = nil }   -- those two made when needed
+        if idx == 1 then acc.c1 = parts[1].content end
       end
       local p = parts[idx]
       local d = c.delta
@@ -150,7 +153,7 @@ local function accumulator()
     return out
   end
 
-  return add, result, state, add_table
+  return add, result, state, add_table, acc
 end
 --}====================
 
@@ -170,11 +173,11 @@ function Stream.new(starter, opts, scrub)
       ignore[tostring(name)] = true
     end
   end
-  local add, result, state, add_table = accumulator()
+  local add, result, state, add_table, acc = accumulator()
   -- the flags a read tests are there from the start (false), not looked up in Stream each time
   return setmetatable({ _starter = starter, _n = 0, _opts = opts, _scrub = scrub, _ignore = ignore or false,
-    _add = add, _add_table = add_table, _result = result, _acc = state, _closed = false, _failed = false,
-    _filter = false }, mt)
+    _add = add, _add_table = add_table, _result = result, _acc = state, _accv = acc, _closed = false,
+    _failed = false, _filter = false }, mt)
 end
 
 --- A stream that fails on its first read (parameters rejected before sending).
@@ -289,14 +292,21 @@ function Stream:read()
     t = self._t
   end
   local ignore = self._ignore
+  -- without ignored types or a filter, the transfer adds a common chunk to the accumulator itself
+  local accv = not ignore and not self._filter and self._accv
   while true do
     local v, typ, derr, _
-    if ignore then
+    if accv then
+      v, typ, _, derr = t:next_chunk(accv)
+    elseif ignore then
       v, typ, derr = next_decoded(t, ignore)
     else   -- next_decoded(t), without its call
       v, typ, _, derr = t:next_event(true)
     end
-    if v == DONE then
+    if typ == true then   -- a common chunk, already added
+      self._n = self._n + 1
+      return v
+    elseif v == DONE then
       self._finished = true
       self:close()
       return nil

@@ -229,6 +229,33 @@ class Handler(socketserver.BaseRequestHandler):
         """Two content chunks, then data that is not JSON."""
         self.answer_chunks(self.story()[:2] + [sse("{not json")])
 
+    def case_mixed(self, _):
+        """Chunks of every shape the accumulator merges, common ones between them, then [DONE]."""
+        events = [
+            '{"id":"c-1","object":"chat.completion.chunk","created":5,"model":"m",'
+            '"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}',
+            '{"id":"c-1","created":5,"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},'
+            '"logprobs":null,"finish_reason":null}]}',
+            '{"id":"c-1","choices":[{"index":1,"delta":{"content":"B1"}}]}',
+            '{"system_fingerprint":"fp-late","choices":[{"index":0,"delta":{"content":"lo"}}]}',
+            '{"system_fingerprint":"fp-other","choices":[{"index":0,"delta":{"content":" wo"}}]}',
+            '{"choices":[{"index":0,"delta":{"content":null}}]}',
+            '{"choices":[{"index":0,"delta":{"content":7}}]}',
+            '{"choices":[{"index":0,"delta":{"reasoning_content":"think"}}]}',
+            '{"choices":[{"index":0,"delta":{"content":"rld"},"logprobs":{"content":[]}}]}',
+            '{"choices":[{"index":0,"delta":{"content":"!"}},{"index":1,"delta":{"content":"B2"}}]}',
+            '{"venice_parameters":{"web_search_citations":[{"title":"t"}]},'
+            '"choices":[{"index":0,"delta":{"content":"?"}}]}',
+            '{"choices":[{"index":0,"delta":{"role":"tool","content":"-"}}]}',
+            '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function",'
+            '"function":{"name":"f","arguments":"{}"}}]}}]}',
+            '{"choices":[{"index":0,"delta":{"content":"."},"finish_reason":"stop"}]}',
+            '{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}',
+            '{"choices":[{"index":0,"delta":{"content":"+"}}],"usage":null}',
+            '[DONE]',
+        ]
+        self.answer_chunks([sse(e) for e in events])
+
     def case_stall(self, _):
         """Two content chunks, then silence."""
         self.send(head(extra=["Transfer-Encoding: chunked"]))
