@@ -166,6 +166,34 @@ describe("TLS", function()
     assert.has_error(function() client { base_url = server.url, insecure = 1 } end)
   end)
 
+  it("trusts, on every request, the CA options of that request's own client alone", function()
+    -- the clients share the Lua state's pool of handles and connections: one's CA options must
+    -- neither carry over to the next request nor be lost by a handle that keeps them
+    local good = client { base_url = server.url, ca_file = server.cert, max_retries = 0 }
+    local plain = client { base_url = server.url, max_retries = 0 }
+    local other = client { base_url = server.url, ca_file = server.dir .. "/other.pem", max_retries = 0 }
+    local by_path = client { base_url = server.url, ca_path = server.capath, max_retries = 0 }
+    local both = client { base_url = server.url, ca_file = server.cert, ca_path = server.capath, max_retries = 0 }
+    local missing = client { base_url = server.url, ca_file = server.dir .. "/nope.pem", max_retries = 0 }
+    local expect = { { good, true }, { good, true }, { plain, false }, { good, true }, { other, false },
+      { other, false }, { good, true }, { by_path, true }, { plain, false }, { by_path, true }, { good, true },
+      { both, true }, { other, false }, { both, true }, { by_path, true }, { missing, false }, { both, true },
+      { plain, false } }
+    local reached = 0
+    for i, e in ipairs(expect) do
+      local res, err = chat(e[1])
+      if e[2] then
+        assert.is_nil(err, "request " .. i .. ": " .. tostring(err))
+        assert.equal(GREETING, res.choices[1].message.content)
+        reached = reached + 1
+      else
+        assert.is_nil(res, "request " .. i .. " was not refused")
+        assert.equal("tls", err.code, "request " .. i)
+      end
+      assert.equal(reached, #mock.requests("/chat/completions"), "request " .. i)
+    end
+  end)
+
   it("reports a missing ca_file as a TLS failure", function()
     local _, err = chat(client { base_url = server.url, ca_file = server.dir .. "/nope.pem" })
     assert.equal("NetworkError", err.name)

@@ -215,8 +215,19 @@ vn_handle *vn_engine_take(vn_engine *e) {
   return h;
 }
 
+/* Back to libcurl's defaults: no option of an earlier transfer is left on the handle. */
+void vn_handle_reset(vn_handle *h) {
+  curl_easy_reset(h->easy);
+  h->shared = h->known = 0;
+  free(h->ca_file);
+  free(h->ca_path);
+  h->ca_file = h->ca_path = NULL;
+}
+
 void vn_handle_free(vn_handle *h) {
   curl_easy_cleanup(h->easy);
+  free(h->ca_file);
+  free(h->ca_path);
   vn_buf_free(&h->hdrs);
   vn_buf_free(&h->body);
   free(h);
@@ -228,10 +239,7 @@ void vn_engine_give(vn_engine *e, vn_handle *h, int reset) {
     vn_handle_free(h);
     return;
   }
-  if (reset) {
-    curl_easy_reset(h->easy);
-    h->shared = h->known = 0;
-  }
+  if (reset) vn_handle_reset(h);
   e->pool[e->npool++] = h;
 }
 

@@ -26,6 +26,7 @@ typedef struct vn_handle {
   int shared;                         /* holds the options every transfer shares (set_shared) */
   int known;                          /* the values below are the handle's */
   long timeout_ms, connect_ms, maxage, version, wait;
+  char *ca_file, *ca_path;             /* the CA options it has (set_ca); NULL: libcurl's */
   vn_buf hdrs, body;
   char errbuf[CURL_ERROR_SIZE];
 } vn_handle;
@@ -119,6 +120,7 @@ VN_HIDDEN vn_handle *vn_engine_take(vn_engine *e);
  * or cleaned up when the pool is full or there is no engine. */
 VN_HIDDEN void vn_engine_give(vn_engine *e, vn_handle *h, int reset);
 /* Cleans up the easy handle and frees h. */
+VN_HIDDEN void vn_handle_reset(vn_handle *h);
 VN_HIDDEN void vn_handle_free(vn_handle *h);
 /* Puts t on the multi handle, or holds it back a moment (see engine.c); 0 on success. url is
  * the transfer's, for its origin. */

@@ -327,8 +327,9 @@ static void transfer_release(lua_State *L, vn_transfer *t) {
     vn_handle *h = t->h;
     keep_buffer(&h->hdrs, &t->hdrs);
     keep_buffer(&h->body, &t->body);
-    /* the usual options are all set again by the next transfer: a reset is needed only after
-     * options that it would not override (proxy, TLS files, uploads, custom methods), or when
+    /* the usual options are all set again by the next transfer, and the CA files are compared
+     * (set_ca): a reset is needed only after options that it would not override (proxy,
+     * insecure, uploads, custom methods), or when
      * this transfer stopped before all of its options were set */
     if (t->paused) vn_handle_free(h);   /* a paused handle holds data of its own */
     else vn_engine_give(t->eng, h, t->unusual || !t->ready);
@@ -600,6 +601,30 @@ static long http_version_of(lua_State *L, vn_transfer *t, const vn_opts *o, cons
   return 0;
 }
 
+static int same_file(const char *a, const char *b) {
+  return a ? b && strcmp(a, b) == 0 : b == NULL;
+}
+
+/* The CA file and directory (ca_file, ca_path): a program gives the same ones to every request, so
+ * a pooled handle keeps them (h->ca_file, h->ca_path) and a transfer asking for the same ones sets
+ * nothing. A handle with other ones, or with one the transfer does not ask for (libcurl's default
+ * comes back only with a reset), is reset first, before any other option is set. */
+static void set_ca(lua_State *L, vn_transfer *t, const vn_opts *o) {
+  CURL *c = t->easy;
+  vn_handle *h = t->h;
+  const char *file = opt_string(o, L, O_CA_FILE), *path = opt_string(o, L, O_CA_PATH);
+  if (same_file(file, h->ca_file) && same_file(path, h->ca_path)) return;
+  if (h->ca_file || h->ca_path) vn_handle_reset(h);
+  if (file) {
+    must_set(L, t, curl_easy_setopt(c, CURLOPT_CAINFO, file), "CURLOPT_CAINFO");
+    if ((h->ca_file = strdup(file)) == NULL) setup_error(L, t, "out of memory");
+  }
+  if (path) {
+    must_set(L, t, curl_easy_setopt(c, CURLOPT_CAPATH, path), "CURLOPT_CAPATH");
+    if ((h->ca_path = strdup(path)) == NULL) setup_error(L, t, "out of memory");
+  }
+}
+
 /* The usual options: every transfer has each of them, so none carries over; one the handle
  * already has with the same value (from its last transfer, h->known) is not set again. */
 static void set_usual(lua_State *L, vn_transfer *t, const vn_opts *o, const char *url) {
@@ -635,14 +660,6 @@ static void set_unusual(lua_State *L, vn_transfer *t, const vn_opts *o) {
   if ((s = opt_string(o, L, O_NOPROXY)) != NULL) {
     t->unusual = 1;
     must_set(L, t, curl_easy_setopt(c, CURLOPT_NOPROXY, s), "CURLOPT_NOPROXY");
-  }
-  if ((s = opt_string(o, L, O_CA_FILE)) != NULL) {
-    t->unusual = 1;
-    must_set(L, t, curl_easy_setopt(c, CURLOPT_CAINFO, s), "CURLOPT_CAINFO");
-  }
-  if ((s = opt_string(o, L, O_CA_PATH)) != NULL) {
-    t->unusual = 1;
-    must_set(L, t, curl_easy_setopt(c, CURLOPT_CAPATH, s), "CURLOPT_CAPATH");
   }
   if (opt_bool(o, L, O_INSECURE)) {
     t->unusual = 1;
@@ -855,6 +872,7 @@ static int l_request(lua_State *L) {
   t = set_pool(L, e);
   ti = lua_gettop(L);
   set_receiving(L, t, &o);
+  set_ca(L, t, &o);
   set_shared(L, t);
   set_usual(L, t, &o, url);
   set_unusual(L, t, &o);
