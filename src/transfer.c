@@ -1131,36 +1131,44 @@ static int l_transfer_next_event(lua_State *L) {
 
 /* The keys common_chunk reads, in next_chunk's upvalues from 2 on (1 is the transfer's metatable),
  * so that reading a field costs no look-up of its name. */
-enum { K_ERROR, K_TYPE, K_VP, K_USAGE, K_ID, K_CREATED, K_MODEL, K_FP, K_C1, K_CHOICES, K_INDEX,
+enum { K_ERROR, K_TYPE, K_VP, K_USAGE, K_ID, K_CREATED, K_MODEL, K_FP, K_C1, K_HM, K_CHOICES, K_INDEX,
   K_FINISH, K_LOGPROBS, K_DELTA, K_ROLE, K_REASONING, K_TOOL_CALLS, K_CONTENT, K_COUNT };
 static const char *const CHUNK_KEYS[K_COUNT] = { "error", "type", "venice_parameters", "usage",
-  "id", "created", "model", "system_fingerprint", "c1", "choices", "index", "finish_reason",
+  "id", "created", "model", "system_fingerprint", "c1", "hm", "choices", "index", "finish_reason",
   "logprobs", "delta", "role", "reasoning_content", "tool_calls", "content" };
 
 /* The type of field k of the table at (absolute) idx, its value pushed. Raw: decoded objects have
  * no metatable, and the array metatable of decoded empty arrays has no __index. */
 static int field_type(lua_State *L, int idx, int k) {
   lua_pushvalue(L, lua_upvalueindex(2 + k));
+#if LUA_VERSION_NUM >= 503
+  return lua_rawget(L, idx);
+#else
   lua_rawget(L, idx);
   return lua_type(L, -1);
+#endif
 }
 
 /* Whether the decoded value at v is a common chat chunk, and if so appends its content to
  * acc.c1. Common: no error, type, venice_parameters or usage (null counts as none), no header
- * field (id, created, model, system_fingerprint) that acc has not taken yet, one choice, at
+ * field (id, created, model, system_fingerprint) that acc has not taken yet (acc.hm: a bit for
+ * each field acc lacks, in that order from bit 0), one choice, at
  * index 0, with no finish_reason or logprobs (or null), whose delta (if a table) brings no role,
  * reasoning_content or tool_calls; acc.c1 is the content list of choice 0. A null of a freshly
  * decoded value is the only light userdata it can hold. Leaves the stack as it found it. */
 static int common_chunk(lua_State *L, int v, int acc) {
   static const int head[] = { K_ID, K_CREATED, K_MODEL, K_FP };
-  int top = lua_gettop(L), ok = 0, i, list, c, d, c1, ty;
+  int top = lua_gettop(L), ok = 0, i, list, c, d, c1, ty, hm;
   if (lua_type(L, v) != LUA_TTABLE || lua_type(L, acc) != LUA_TTABLE) return 0;
+  if (!lua_checkstack(L, 24)) return 0;   /* the fields below stay on the stack until the end */
   if (field_type(L, v, K_ERROR) != LUA_TNIL || field_type(L, v, K_TYPE) != LUA_TNIL
       || field_type(L, v, K_VP) != LUA_TNIL) goto out;
   ty = field_type(L, v, K_USAGE);
   if (ty != LUA_TNIL && ty != LUA_TLIGHTUSERDATA) goto out;
+  if (field_type(L, acc, K_HM) != LUA_TNUMBER) goto out;
+  hm = (int)lua_tointeger(L, -1);
   for (i = 0; i < 4; i++) {
-    if (field_type(L, acc, head[i]) == LUA_TNIL && field_type(L, v, head[i]) != LUA_TNIL) goto out;
+    if ((hm & (1 << i)) && field_type(L, v, head[i]) != LUA_TNIL) goto out;
   }
   if (field_type(L, acc, K_C1) != LUA_TTABLE) goto out;
   c1 = lua_gettop(L);

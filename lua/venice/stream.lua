@@ -41,7 +41,7 @@ local function accumulator()
   -- content list of choice 0, for the transfer's next_chunk, which adds a common chunk's content
   -- to it by itself
   local acc = { choices = choices, id = nil, created = nil, model = nil, system_fingerprint = nil, usage = nil,
-    venice_parameters = nil, response = nil, c1 = nil }
+    venice_parameters = nil, response = nil, c1 = nil, hm = 15 }   -- hm: see below
   local parts = {}   -- choice index -> { content = {}, reasoning = {} or nil, calls = {} or nil }
   local state = { finished = false }   -- finished: a chunk carried a finish_reason
 
@@ -56,6 +56,10 @@ local function accumulator()
     if not acc.created then acc.created = chunk.created end
     if not acc.model then acc.model = chunk.model end
     if not acc.system_fingerprint then acc.system_fingerprint = chunk.system_fingerprint end
+    if acc.hm ~= 0 then   -- for next_chunk: a bit for each of those four fields still missing
+      acc.hm = (acc.id and 0 or 1) + (acc.created and 0 or 2) + (acc.model and 0 or 4)
+        + (acc.system_fingerprint and 0 or 8)
+    end
     local usage = chunk.usage
     if usage ~= nil and usage ~= null then acc.usage = usage end
     local vp = chunk.venice_parameters
@@ -177,7 +181,7 @@ function Stream.new(starter, opts, scrub)
   -- the flags a read tests are there from the start (false), not looked up in Stream each time
   return setmetatable({ _starter = starter, _n = 0, _opts = opts, _scrub = scrub, _ignore = ignore or false,
     _add = add, _add_table = add_table, _result = result, _acc = state, _accv = acc, _closed = false,
-    _failed = false, _filter = false }, mt)
+    _failed = false, _filter = false, _live = false }, mt)
 end
 
 --- A stream that fails on its first read (parameters rejected before sending).
@@ -283,20 +287,27 @@ function Stream:_ended(t)
     { code = "stream_cut" })
 end
 
---- stream:read() -> chunk | nil (the end) | nil, err
-function Stream:read()
-  if self._closed or self._failed then return nil end
-  local t = self._t
-  if not t then
-    if not self:_start() then return self:_fail(self._err) end
+-- read() after its first look: with t, the event t:next_chunk gave (v, typ, derr) is read first;
+-- without, the stream is started if needed and read from its next event.
+local function read_on(self, t, v, typ, derr)
+  local fetched = t ~= nil
+  if not fetched then
+    if self._closed or self._failed then return nil end
     t = self._t
+    if not t then
+      if not self:_start() then return self:_fail(self._err) end
+      t = self._t
+    end
   end
   local ignore = self._ignore
   -- without ignored types or a filter, the transfer adds a common chunk to the accumulator itself
   local accv = not ignore and not self._filter and self._accv
+  if not ignore then self._live = t end   -- read()'s first look, until close()
   while true do
-    local v, typ, derr, _
-    if accv then
+    local _
+    if fetched then
+      fetched = false
+    elseif accv then
       v, typ, _, derr = t:next_chunk(accv)
     elseif ignore then
       v, typ, derr = next_decoded(t, ignore)
@@ -355,7 +366,24 @@ function Stream:read()
     else
       tasks.await(t, "event")
     end
+    v, typ, derr = nil, nil, nil
   end
+end
+
+--- stream:read() -> chunk | nil (the end) | nil, err
+-- First look: a started, open stream without ignored types or a filter (self._live is then its
+-- transfer) takes a common chunk, already added to the accumulator, straight from the transfer.
+function Stream:read()
+  local t = self._live
+  if t and not self._filter then
+    local v, typ, _, derr = t:next_chunk(self._accv)
+    if typ == true then
+      self._n = self._n + 1
+      return v
+    end
+    return read_on(self, t, v, typ, derr)
+  end
+  return read_on(self)
 end
 
 --- for ev in stream:events() do ... end: the raw events { event, data, id } (data as the string
@@ -401,7 +429,19 @@ end
 
 --- for chunk in stream do ... end: raises the venice.Error on failure.
 function mt:__call()
-  local v, err = self:read()
+  local t = self._live
+  local v, err
+  if t and not self._filter then   -- read()'s first look, without its call
+    local typ, _
+    v, typ, _, err = t:next_chunk(self._accv)
+    if typ == true then
+      self._n = self._n + 1
+      return v
+    end
+    v, err = read_on(self, t, v, typ, err)
+  else
+    v, err = self:read()
+  end
   if v == nil and err ~= nil then error(err, 0) end
   return v
 end
@@ -413,6 +453,7 @@ end
 function Stream:close()
   if self._closed then return end
   self._closed = true
+  self._live = false
   local t = self._t
   if t then
     if not self._meta then
