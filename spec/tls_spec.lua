@@ -255,6 +255,59 @@ describe("proxies", function()
     assert.equal("1.1 venice-test-proxy", mock.requests()[1].headers.via)
   end)
 
+  it("are each request's own client's, whatever the pooled handle had before", function()
+    local port = free_port()
+    local direct = client { base_url = mock.url(), max_retries = 0 }
+    local via = client { base_url = mock.url(), proxy = p.url, max_retries = 0 }
+    local bypass = client { base_url = mock.url(), proxy = p.url, noproxy = "127.0.0.1", max_retries = 0 }
+    local down = client { base_url = mock.url(), proxy = "http://127.0.0.1:" .. port, max_retries = 0 }
+    local expect = { { direct, false }, { via, true }, { via, true }, { direct, false }, { bypass, false },
+      { via, true }, { down }, { direct, false }, { down }, { via, true }, { bypass, false }, { direct, false } }
+    for i, e in ipairs(expect) do
+      local seen, reached = #p.seen(), #mock.requests()
+      local res, err = chat(e[1])
+      if e[2] == nil then
+        assert.is_nil(res, "request " .. i .. " went through a proxy that is down")
+        assert.is_true(err:is(E.NetworkError), "request " .. i)
+        assert.equal(reached, #mock.requests(), "request " .. i)
+      else
+        assert.is_nil(err, "request " .. i .. ": " .. tostring(err))
+        assert.equal(GREETING, res.choices[1].message.content)
+        assert.equal(seen + (e[2] and 1 or 0), #p.seen(), "request " .. i)
+        local got = mock.requests()
+        assert.equal(reached + 1, #got, "request " .. i)
+        assert.equal(e[2] and "1.1 venice-test-proxy" or nil, got[#got].headers.via, "request " .. i)
+      end
+    end
+  end)
+
+  it("come from the environment again for a request without them after one with them", function()
+    local before = #p.seen()
+    local lua = jit and "luajit" or "lua" .. _VERSION:match("%d+%.%d+")
+    local so = jit and "build/jit/?.so" or "build/" .. _VERSION:match("%d+%.%d+") .. "/?.so"
+    local cmd = ([[env -u no_proxy -u NO_PROXY http_proxy=%s %s -e '
+      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      package.cpath = "%s;" .. package.cpath
+      local venice = require "venice"
+      local base = "%s"
+      local env = venice.new { api_key = "sk-env-proxy", base_url = base, max_retries = 0 }
+      local down = venice.new { api_key = "sk-env-proxy", base_url = base, max_retries = 0,
+        proxy = "http://127.0.0.1:%d" }
+      local bypass = venice.new { api_key = "sk-env-proxy", base_url = base, max_retries = 0, noproxy = "127.0.0.1" }
+      local function chat(c) return c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } } end
+      local out = {}
+      for _, c in ipairs { env, down, env, bypass, env } do out[#out + 1] = chat(c) and "ok" or "failed" end
+      io.write(table.concat(out, " "))' 2>&1]]):format(p.url, lua, so, mock.url(), free_port())
+    local f = io.popen(cmd)
+    local out = f:read("*a")
+    f:close()
+    assert.equal("ok failed ok ok ok", out)
+    assert.equal(before + 3, #p.seen())
+    local via = {}
+    for i, r in ipairs(mock.requests()) do via[i] = r.headers.via or "direct" end
+    assert.same({ "1.1 venice-test-proxy", "1.1 venice-test-proxy", "direct", "1.1 venice-test-proxy" }, via)
+  end)
+
   it("report a proxy that is down as a network failure", function()
     local port = free_port()
     local _, err = chat(client { base_url = mock.url(), proxy = "http://127.0.0.1:" .. port, max_retries = 0 })

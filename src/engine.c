@@ -221,13 +221,17 @@ void vn_handle_reset(vn_handle *h) {
   h->shared = h->known = 0;
   free(h->ca_file);
   free(h->ca_path);
-  h->ca_file = h->ca_path = NULL;
+  free(h->proxy);
+  free(h->noproxy);
+  h->ca_file = h->ca_path = h->proxy = h->noproxy = NULL;
 }
 
 void vn_handle_free(vn_handle *h) {
   curl_easy_cleanup(h->easy);
   free(h->ca_file);
   free(h->ca_path);
+  free(h->proxy);
+  free(h->noproxy);
   vn_buf_free(&h->hdrs);
   vn_buf_free(&h->body);
   free(h);

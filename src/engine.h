@@ -26,7 +26,7 @@ typedef struct vn_handle {
   int shared;                         /* holds the options every transfer shares (set_shared) */
   int known;                          /* the values below are the handle's */
   long timeout_ms, connect_ms, maxage, version, wait;
-  char *ca_file, *ca_path;             /* the CA options it has (set_ca); NULL: libcurl's */
+  char *ca_file, *ca_path, *proxy, *noproxy;   /* the options it has (set_kept); NULL: libcurl's */
   vn_buf hdrs, body;
   char errbuf[CURL_ERROR_SIZE];
 } vn_handle;

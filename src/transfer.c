@@ -327,10 +327,10 @@ static void transfer_release(lua_State *L, vn_transfer *t) {
     vn_handle *h = t->h;
     keep_buffer(&h->hdrs, &t->hdrs);
     keep_buffer(&h->body, &t->body);
-    /* the usual options are all set again by the next transfer, and the CA files are compared
-     * (set_ca): a reset is needed only after options that it would not override (proxy,
-     * insecure, uploads, custom methods), or when
-     * this transfer stopped before all of its options were set */
+    /* the usual options are all set again by the next transfer, and the CA and proxy options
+     * compared (set_kept): a reset is needed only after options that it would not override
+     * (insecure, uploads, custom methods), or when this transfer stopped before all of its
+     * options were set */
     if (t->paused) vn_handle_free(h);   /* a paused handle holds data of its own */
     else vn_engine_give(t->eng, h, t->unusual || !t->ready);
     t->h = NULL;
@@ -601,28 +601,38 @@ static long http_version_of(lua_State *L, vn_transfer *t, const vn_opts *o, cons
   return 0;
 }
 
-static int same_file(const char *a, const char *b) {
+static int same_string(const char *a, const char *b) {
   return a ? b && strcmp(a, b) == 0 : b == NULL;
 }
 
-/* The CA file and directory (ca_file, ca_path): a program gives the same ones to every request, so
- * a pooled handle keeps them (h->ca_file, h->ca_path) and a transfer asking for the same ones sets
- * nothing. A handle with other ones, or with one the transfer does not ask for (libcurl's default
- * comes back only with a reset), is reset first, before any other option is set. */
-static void set_ca(lua_State *L, vn_transfer *t, const vn_opts *o) {
-  CURL *c = t->easy;
+/* A string option the handle keeps in *kept (NULL: libcurl's default, which setting NULL brings
+ * back): set only when the transfer asks for another value than the handle has. */
+static void keep_string(lua_State *L, vn_transfer *t, char **kept, const char *s, CURLoption opt, const char *name) {
+  char *copy = NULL;
+  if (same_string(s, *kept)) return;
+  free(*kept);
+  *kept = NULL;   /* until the handle surely has s: a failure below resets it (t->ready unset) */
+  must_set(L, t, curl_easy_setopt(t->easy, opt, s), name);
+  if (s && (copy = strdup(s)) == NULL) setup_error(L, t, "out of memory");
+  *kept = copy;
+}
+
+/* The CA file and directory (ca_file, ca_path) and the proxy (proxy, noproxy): a program gives the
+ * same ones to every request, so a pooled handle keeps them (h->ca_file, ...) and a transfer asking
+ * for the same ones sets nothing. A proxy option the transfer does not ask for goes back to
+ * libcurl's default (the environment's proxy); a CA option comes back to the default only with a
+ * reset, so a handle with CA options other than the transfer's is reset first, before any other
+ * option is set. */
+static void set_kept(lua_State *L, vn_transfer *t, const vn_opts *o) {
   vn_handle *h = t->h;
   const char *file = opt_string(o, L, O_CA_FILE), *path = opt_string(o, L, O_CA_PATH);
-  if (same_file(file, h->ca_file) && same_file(path, h->ca_path)) return;
-  if (h->ca_file || h->ca_path) vn_handle_reset(h);
-  if (file) {
-    must_set(L, t, curl_easy_setopt(c, CURLOPT_CAINFO, file), "CURLOPT_CAINFO");
-    if ((h->ca_file = strdup(file)) == NULL) setup_error(L, t, "out of memory");
+  if (!same_string(file, h->ca_file) || !same_string(path, h->ca_path)) {
+    if (h->ca_file || h->ca_path) vn_handle_reset(h);
+    keep_string(L, t, &h->ca_file, file, CURLOPT_CAINFO, "CURLOPT_CAINFO");
+    keep_string(L, t, &h->ca_path, path, CURLOPT_CAPATH, "CURLOPT_CAPATH");
   }
-  if (path) {
-    must_set(L, t, curl_easy_setopt(c, CURLOPT_CAPATH, path), "CURLOPT_CAPATH");
-    if ((h->ca_path = strdup(path)) == NULL) setup_error(L, t, "out of memory");
-  }
+  keep_string(L, t, &h->proxy, opt_string(o, L, O_PROXY), CURLOPT_PROXY, "CURLOPT_PROXY");
+  keep_string(L, t, &h->noproxy, opt_string(o, L, O_NOPROXY), CURLOPT_NOPROXY, "CURLOPT_NOPROXY");
 }
 
 /* The usual options: every transfer has each of them, so none carries over; one the handle
@@ -652,15 +662,6 @@ static void set_usual(lua_State *L, vn_transfer *t, const vn_opts *o, const char
 /* The unusual ones: a handle that had any of them is reset before its next transfer. */
 static void set_unusual(lua_State *L, vn_transfer *t, const vn_opts *o) {
   CURL *c = t->easy;
-  const char *s;
-  if ((s = opt_string(o, L, O_PROXY)) != NULL) {
-    t->unusual = 1;
-    must_set(L, t, curl_easy_setopt(c, CURLOPT_PROXY, s), "CURLOPT_PROXY");
-  }
-  if ((s = opt_string(o, L, O_NOPROXY)) != NULL) {
-    t->unusual = 1;
-    must_set(L, t, curl_easy_setopt(c, CURLOPT_NOPROXY, s), "CURLOPT_NOPROXY");
-  }
   if (opt_bool(o, L, O_INSECURE)) {
     t->unusual = 1;
     must_set(L, t, curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L), "CURLOPT_SSL_VERIFYPEER");
@@ -872,7 +873,7 @@ static int l_request(lua_State *L) {
   t = set_pool(L, e);
   ti = lua_gettop(L);
   set_receiving(L, t, &o);
-  set_ca(L, t, &o);
+  set_kept(L, t, &o);
   set_shared(L, t);
   set_usual(L, t, &o, url);
   set_unusual(L, t, &o);
