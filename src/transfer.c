@@ -1092,13 +1092,15 @@ static void transfer_resume(lua_State *L, vn_transfer *t) {
   curl_easy_pause(t->easy, CURLPAUSE_CONT);
 }
 
-/* Pushes the next queued event as t:next_event(decode) returns it; returns how many values. */
-static int push_next_event(lua_State *L, vn_transfer *t, int decode) {
+/* Pushes the next queued event as t:next_event(decode) returns it; returns how many values.
+ * *message (when given) says whether the event's type is "message". */
+static int push_next_event(lua_State *L, vn_transfer *t, int decode, int *message) {
   size_t lens[3];
   const char *p;
   if (t->ev_read >= t->events.len) return 0;
   memcpy(lens, t->events.p + t->ev_read, sizeof lens);
   p = t->events.p + t->ev_read + sizeof lens;
+  if (message) *message = lens[0] == 7 && memcmp(p, "message", 7) == 0;
   t->ev_read += sizeof lens + lens[0] + lens[1] + lens[2];
   if (t->ev_read >= t->events.len) t->ev_read = t->events.len = 0;   /* drained: reuse from the start */
   if (!decode) {
@@ -1127,7 +1129,7 @@ static int push_next_event(lua_State *L, vn_transfer *t, int decode) {
  *   (core.DONE for "[DONE]"; false, type, id, message when the data is not JSON). */
 static int l_transfer_next_event(lua_State *L) {
   vn_transfer *t = check_transfer(L);
-  return push_next_event(L, t, lua_toboolean(L, 2));
+  return push_next_event(L, t, lua_toboolean(L, 2), NULL);
 }
 
 /* The keys common_chunk reads, in next_chunk's upvalues from 2 on (1 is the transfer's metatable),
@@ -1204,14 +1206,11 @@ out:
  * returns. */
 static int l_transfer_next_chunk(lua_State *L) {
   vn_transfer *t = check_transfer(L);
-  int n;
-  size_t len;
-  const char *typ;
+  int n, message = 0;
   lua_settop(L, 2);
-  n = push_next_event(L, t, 1);
+  n = push_next_event(L, t, 1, &message);
   if (n != 3) return n;
-  typ = lua_tolstring(L, 4, &len);
-  if (typ && len == 7 && memcmp(typ, "message", 7) == 0 && common_chunk(L, 3, 2)) {
+  if (message && common_chunk(L, 3, 2)) {
     lua_settop(L, 3);
     lua_pushboolean(L, 1);
     return 2;

@@ -430,18 +430,17 @@ end
 --- for chunk in stream do ... end: raises the venice.Error on failure.
 function mt:__call()
   local t = self._live
-  local v, err
   if t and not self._filter then   -- read()'s first look, without its call
-    local typ, _
-    v, typ, _, err = t:next_chunk(self._accv)
+    local v, typ, _, err = t:next_chunk(self._accv)
     if typ == true then
       self._n = self._n + 1
       return v
     end
     v, err = read_on(self, t, v, typ, err)
-  else
-    v, err = self:read()
+    if v == nil and err ~= nil then error(err, 0) end
+    return v
   end
+  local v, err = self:read()
   if v == nil and err ~= nil then error(err, 0) end
   return v
 end
