@@ -294,7 +294,9 @@ describe("proxies", function()
       local down = venice.new { api_key = "sk-env-proxy", base_url = base, max_retries = 0,
         proxy = "http://127.0.0.1:%d" }
       local bypass = venice.new { api_key = "sk-env-proxy", base_url = base, max_retries = 0, noproxy = "127.0.0.1" }
-      local function chat(c) return c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } } end
+      local function chat(c)
+        return c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } }
+      end
       local out = {}
       for _, c in ipairs { env, down, env, bypass, env } do out[#out + 1] = chat(c) and "ok" or "failed" end
       io.write(table.concat(out, " "))' 2>&1]]):format(p.url, lua, so, mock.url(), free_port())
