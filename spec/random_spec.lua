@@ -11,6 +11,18 @@ local function lua_cmd()
   return cmd or "lua5.4"
 end
 
+-- What n fresh Lua processes running prog write, each checked to be len bytes long.
+local function outputs_of(prog, n, len)
+  local outs = {}
+  for i = 1, n do
+    local p = assert(io.popen(lua_cmd() .. " -e \"" .. prog .. "\""))
+    outs[i] = p:read("*a")
+    assert.is_true(p:close())
+    assert.equal(len, #outs[i])
+  end
+  return outs
+end
+
 describe("core.random_bytes", function()
   it("returns exactly n bytes", function()
     for _, n in ipairs { 0, 1, 7, 16, 32, 255, 256, 257, 4096, 65536 } do
@@ -43,13 +55,7 @@ describe("core.random_bytes", function()
     local prog = "package.cpath = 'build/" .. (jit and "jit" or _VERSION:match("%d+%.%d+"))
       .. "/?.so;' .. package.cpath; math.randomseed(1); io.write((require 'venice.core'.random_bytes(16)"
       .. ":gsub('.', function(c) return ('%02x'):format(c:byte()) end)))"
-    local outs = {}
-    for i = 1, 4 do
-      local p = assert(io.popen(lua_cmd() .. " -e \"" .. prog .. "\""))
-      outs[i] = p:read("*a")
-      assert.is_true(p:close())
-      assert.equal(32, #outs[i])
-    end
+    local outs = outputs_of(prog, 4, 32)
     for i = 1, 4 do
       for j = i + 1, 4 do assert.not_equal(outs[i], outs[j]) end
     end
@@ -198,13 +204,7 @@ assert(waitpid(pid) == 0, "the child failed")
   it("differs across processes, even with math.random left unseeded", function()
     local prog = "package.cpath = 'build/" .. version .. "/?.so;' .. package.cpath; math.randomseed(1); "
       .. "io.write((require 'venice.core'.idempotency_key()))"
-    local outs = {}
-    for i = 1, 3 do
-      local p = assert(io.popen(lua_cmd() .. " -e \"" .. prog .. "\""))
-      outs[i] = p:read("*a")
-      assert.is_true(p:close())
-      assert.equal(43, #outs[i])
-    end
+    local outs = outputs_of(prog, 3, 43)
     assert.not_equal(outs[1], outs[2])
     assert.not_equal(outs[2], outs[3])
     assert.not_equal(outs[1], outs[3])

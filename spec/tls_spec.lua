@@ -204,6 +204,19 @@ end)
 describe("proxies", function()
   local p
   setup(function() p = proxy.start() end)
+
+  -- The output of a Lua child running `body` (venice loaded) with http_proxy set to the test
+  -- proxy and no no_proxy in its environment.
+  local function with_env_proxy(body)
+    local script = ('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n'
+      .. 'package.cpath = "build/%s/?.so;" .. package.cpath\nlocal venice = require "venice"\n%s'):format(
+      helpers.VERSION, body)
+    local f = io.popen(("env -u no_proxy -u NO_PROXY http_proxy=%s %s -e %s 2>&1"):format(p.url, helpers.LUA,
+      helpers.sh_quote(script)))
+    local out = f:read("*a")
+    f:close()
+    return out
+  end
   teardown(function() if p then p.stop() end end)
   before_each(function() mock.reset() end)
 
@@ -238,18 +251,10 @@ describe("proxies", function()
 
   it("come from http_proxy in the environment", function()
     local before = #p.seen()
-    local lua = jit and "luajit" or "lua" .. _VERSION:match("%d+%.%d+")
-    local so = jit and "build/jit/?.so" or "build/" .. _VERSION:match("%d+%.%d+") .. "/?.so"
-    local cmd = ([[env -u no_proxy -u NO_PROXY http_proxy=%s %s -e '
-      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-      package.cpath = "%s;" .. package.cpath
-      local venice = require "venice"
+    local out = with_env_proxy(([[
       local c = venice.new { api_key = "sk-env-proxy", base_url = "%s" }
       local r = assert(c.chat.completions.create { model = "m", messages = { { role = "user", content = "x" } } })
-      io.write(r.choices[1].message.content)' 2>&1]]):format(p.url, lua, so, mock.url())
-    local f = io.popen(cmd)
-    local out = f:read("*a")
-    f:close()
+      io.write(r.choices[1].message.content)]]):format(mock.url()))
     assert.equal(GREETING, out)
     assert.equal(before + 1, #p.seen())
     assert.equal("1.1 venice-test-proxy", mock.requests()[1].headers.via)
@@ -283,12 +288,7 @@ describe("proxies", function()
 
   it("come from the environment again for a request without them after one with them", function()
     local before = #p.seen()
-    local lua = jit and "luajit" or "lua" .. _VERSION:match("%d+%.%d+")
-    local so = jit and "build/jit/?.so" or "build/" .. _VERSION:match("%d+%.%d+") .. "/?.so"
-    local cmd = ([[env -u no_proxy -u NO_PROXY http_proxy=%s %s -e '
-      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-      package.cpath = "%s;" .. package.cpath
-      local venice = require "venice"
+    local out = with_env_proxy(([[
       local base = "%s"
       local env = venice.new { api_key = "sk-env-proxy", base_url = base, max_retries = 0 }
       local down = venice.new { api_key = "sk-env-proxy", base_url = base, max_retries = 0,
@@ -299,10 +299,7 @@ describe("proxies", function()
       end
       local out = {}
       for _, c in ipairs { env, down, env, bypass, env } do out[#out + 1] = chat(c) and "ok" or "failed" end
-      io.write(table.concat(out, " "))' 2>&1]]):format(p.url, lua, so, mock.url(), free_port())
-    local f = io.popen(cmd)
-    local out = f:read("*a")
-    f:close()
+      io.write(table.concat(out, " "))]]):format(mock.url(), free_port()))
     assert.equal("ok failed ok ok ok", out)
     assert.equal(before + 3, #p.seen())
     local via = {}
